@@ -1,0 +1,1110 @@
+/**
+ * Deterministic demo data for every table of the first release: a Logikal project tree
+ * (DOS22309 with 17 elevations and their parts lists, plus a small archived DOS22410), two iiko
+ * servers with department trees and 90 days of daily sales, products with stock and marketplace
+ * mappings, fiscal receipts in several states, a forecasting model with 14 days of forecasts and
+ * one finished sync run.
+ *
+ * Determinism: every "random" value comes from a seeded PRNG (one stream per area), and every
+ * timestamp is derived from `opts.now` (default 2026-11-01T00:00:00Z), so two runs with the same
+ * `now` write identical rows. Timestamps are always written explicitly as ISO-8601 UTC strings:
+ * the column defaults would give SQLite's 'YYYY-MM-DD HH:MM:SS' text instead.
+ *
+ * Portability: plain knex (camelCase identifiers through the snake-case mappers), JSON columns
+ * written as JSON text, inserts chunked to ≤ 200 rows, generated ids read with
+ * `.returning(['id', <natural key>])` (PostgreSQL and better-sqlite3 alike) and matched by the
+ * natural key, never by row order.
+ */
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { NULL_GUID } from '../src/db/time';
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+/** Tables the demo seed writes, in insertion order. */
+export const DEMO_TABLES = [
+  'directories',
+  'projects',
+  'phases',
+  'elevations',
+  'elevation_glass',
+  'elevation_parts',
+  'departments',
+  'daily_sales',
+  'products',
+  'stock_levels',
+  'marketplace_mappings',
+  'receipts',
+  'receipt_attempts',
+  'model_versions',
+  'forecasts',
+  'sync_runs',
+  'sync_events',
+] as const;
+export type DemoTable = (typeof DEMO_TABLES)[number];
+
+/** Rows inserted per table (keys are the table names). */
+export type DemoSummary = Record<DemoTable, number>;
+
+/** The project whose presence marks a seeded database. */
+export const DEMO_PROJECT_NAME = 'DOS22309';
+/** The default "now" of the data set, so that dates are the same on every run. */
+export const DEMO_DEFAULT_NOW = '2026-11-01T00:00:00Z';
+
+/** True when the demo project DOS22309 exists (the database has been seeded). */
+export async function isDemoSeeded(db: Knex): Promise<boolean> {
+  const row = await db('projects').where({ name: DEMO_PROJECT_NAME }).first('id');
+  return row !== undefined;
+}
+
+/**
+ * Inserts the demo data set in one transaction and returns the number of rows per table.
+ * Throws (and writes nothing) when project DOS22309 already exists: check `isDemoSeeded` first.
+ */
+export async function seedDemo(db: Knex, opts: { now?: Date } = {}): Promise<DemoSummary> {
+  const now = opts.now ?? new Date(DEMO_DEFAULT_NOW);
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new Error('seedDemo: opts.now is not a valid Date');
+  const t0 = now.getTime();
+
+  return db.transaction(async (trx) => {
+    if (await isDemoSeeded(trx)) {
+      throw new Error(
+        `seedDemo: demo data already present (project ${DEMO_PROJECT_NAME} exists); refusing to seed twice — check isDemoSeeded() first`,
+      );
+    }
+    const summary = Object.fromEntries(DEMO_TABLES.map((t) => [t, 0])) as DemoSummary;
+    const w = new Writer(trx, summary);
+
+    const run = await seedSyncRun(w, t0);
+    await seedLogikal(w, t0, run);
+    const sales = await seedIiko(w, t0);
+    await seedForecasts(w, t0, sales);
+    await seedProducts(w, t0);
+    await seedReceipts(w, t0);
+    return summary;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: PRNG, ids, dates, check digits, chunked inserts
+
+/** mulberry32: tiny, fast and good enough for demo data; seeded per area by name. */
+class Rng {
+  private state: number;
+  constructor(name: string) {
+    // FNV-1a of the stream name gives each area its own stable sequence.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    this.state = h >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Integer in [min, max]. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  float(min: number, max: number): number {
+    return min + this.next() * (max - min);
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+  digits(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String(this.int(0, 9));
+    return s;
+  }
+  /** A lower-case version-4 UUID. */
+  guid(): string {
+    let hex = '';
+    for (let i = 0; i < 4; i++) hex += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
+    const variant = '89ab'[this.int(0, 3)]!;
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  }
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+/** 'YYYY-MM-DD' of the UTC day `days` after the UTC day of `ms`. */
+const isoDay = (ms: number, days = 0): string => new Date(Math.floor(ms / DAY) * DAY + days * DAY).toISOString().slice(0, 10);
+const round = (x: number, decimals: number): number => {
+  const f = 10 ** decimals;
+  return Math.round(x * f) / f;
+};
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** EAN-13 check digit for the first 12 digits (weights 1,3,1,3… from the left). */
+export function ean13CheckDigit(first12: string): number {
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
+  return (10 - (sum % 10)) % 10;
+}
+
+/** A Russian INN (taxpayer id) with valid check digits: 10 digits (legal entity) or 12 (person). */
+function inn(rng: Rng, length: 10 | 12, region: string): string {
+  const check = (digits: string, weights: number[]): string =>
+    String((weights.reduce((s, w, i) => s + w * Number(digits[i]), 0) % 11) % 10);
+  if (length === 10) {
+    const base = region + rng.digits(7);
+    return base + check(base, [2, 4, 10, 3, 5, 9, 4, 6, 8]);
+  }
+  const base = region + rng.digits(8);
+  const d11 = base + check(base, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
+  return d11 + check(d11, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
+}
+
+type Row = Record<string, unknown>;
+const CHUNK = 200;
+
+/** Chunked inserts inside the seeding transaction, counting rows per table. */
+class Writer {
+  constructor(
+    readonly trx: Knex.Transaction,
+    private readonly summary: DemoSummary,
+  ) {}
+
+  async insert(table: DemoTable, rows: Row[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += CHUNK) await this.trx(table).insert(rows.slice(i, i + CHUNK));
+    this.summary[table] += rows.length;
+  }
+
+  /** Inserts and returns natural key → generated id (`key` must be unique among `rows`). */
+  async insertIds(table: DemoTable, rows: Row[], key: string): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const returned = (await this.trx(table)
+        .insert(rows.slice(i, i + CHUNK))
+        .returning(['id', key])) as Array<Record<string, unknown>>;
+      for (const r of returned) ids.set(String(r[key]), Number(r['id']));
+    }
+    if (ids.size !== rows.length) throw new Error(`seedDemo: ${table}: expected ${rows.length} ids, got ${ids.size}`);
+    this.summary[table] += rows.length;
+    return ids;
+  }
+
+  async insertOne(table: DemoTable, row: Row): Promise<number> {
+    const [r] = (await this.trx(table).insert(row).returning('id')) as Array<{ id: number } | number>;
+    this.summary[table] += 1;
+    return typeof r === 'number' ? r : Number(r!.id);
+  }
+}
+
+const need = <K, V>(m: Map<K, V>, k: K): V => {
+  const v = m.get(k);
+  if (v === undefined) throw new Error(`seedDemo: missing id for ${String(k)}`);
+  return v;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Sync run (the one that "synced" DOS22309; its timeline dates the Logikal rows)
+
+interface RunTimeline {
+  startedAt: number;
+  finishedAt: number;
+  /** When the parts list of the n-th elevation (0-based, P01…P17) was parsed. */
+  partsAt(n: number): number;
+}
+
+const DOS22309_ELEVATIONS = 17;
+
+async function seedSyncRun(w: Writer, t0: number): Promise<RunTimeline> {
+  const queuedAt = t0 - 2 * HOUR;
+  const startedAt = queuedAt + 850;
+  const partsAt = (n: number) => startedAt + 4 * SECOND + n * 2_610;
+  const finishedAt = partsAt(DOS22309_ELEVATIONS - 1) + 1_240;
+  const counters = {
+    phases_synced: 2,
+    elevations_synced: DOS22309_ELEVATIONS,
+    parts_lists_synced: DOS22309_ELEVATIONS,
+    parts_lists_failed: 0,
+    parts_lists_unchanged: 0,
+  };
+  const runId = await w.insertOne('sync_runs', {
+    kind: 'logikal.project',
+    target: 'Demo Odoo/DOS22309',
+    status: 'succeeded',
+    counters: JSON.stringify(counters),
+    done: DOS22309_ELEVATIONS,
+    total: DOS22309_ELEVATIONS,
+    error: null,
+    queuedAt: iso(queuedAt),
+    startedAt: iso(startedAt),
+    finishedAt: iso(finishedAt),
+    updatedAt: iso(finishedAt),
+  });
+  const partial = (n: number) => ({ ...counters, parts_lists_synced: n });
+  const events: Array<Omit<Row, 'runId' | 'seq'>> = [
+    { step: 'started', message: 'Sync of project DOS22309 in "Demo Odoo" started', done: 0, total: null, counters: null, at: iso(startedAt) },
+    { step: 'project', message: 'Project DOS22309 selected', done: 0, total: null, counters: null, at: iso(startedAt + 1_100) },
+    { step: 'phases', message: '2 phases', done: 0, total: null, counters: JSON.stringify({ phases_synced: 2 }), at: iso(startedAt + 2_000) },
+    {
+      step: 'elevations',
+      message: '17 elevations in 2 phases',
+      done: 0,
+      total: DOS22309_ELEVATIONS,
+      counters: JSON.stringify({ phases_synced: 2, elevations_synced: DOS22309_ELEVATIONS }),
+      at: iso(startedAt + 3_500),
+    },
+    { step: 'parts-list P06', message: 'Parts list P06 parsed', done: 6, total: 17, counters: JSON.stringify(partial(6)), at: iso(partsAt(5)) },
+    { step: 'parts-list P11', message: 'Parts list P11 parsed', done: 11, total: 17, counters: JSON.stringify(partial(11)), at: iso(partsAt(10)) },
+    { step: 'parts-list P17', message: 'Parts list P17 parsed', done: 17, total: 17, counters: JSON.stringify(partial(17)), at: iso(partsAt(16)) },
+    {
+      step: 'finished',
+      message: `Succeeded in ${((finishedAt - startedAt) / 1000).toFixed(1)} s`,
+      done: 17,
+      total: 17,
+      counters: JSON.stringify(counters),
+      at: iso(finishedAt),
+    },
+  ];
+  await w.insert(
+    'sync_events',
+    events.map((e, i) => ({ runId, seq: i + 1, ...e })),
+  );
+  return { startedAt, finishedAt, partsAt };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logikal
+
+type SystemKey = 'ML8' | 'CS77' | 'CP130';
+
+const SYSTEMS: Record<
+  SystemKey,
+  { code: string; name: string; longName: string; kgPerM2: number; profilePrefix: string; eurPerM: [number, number] }
+> = {
+  ML8: {
+    code: 'ML 8',
+    name: 'Reynaers MasterLine 8',
+    longName: 'Reynaers MasterLine 8 (ML 8) — highly insulated window and door system',
+    kgPerM2: 42,
+    profilePrefix: '016',
+    eurPerM: [14, 32],
+  },
+  CS77: {
+    code: 'CS 77',
+    name: 'Reynaers CS 77',
+    longName: 'Reynaers CS 77 — thermally insulated window and door system',
+    kgPerM2: 38,
+    profilePrefix: '177',
+    eurPerM: [11, 26],
+  },
+  CP130: {
+    code: 'CP 130-LS',
+    name: 'Reynaers ConceptPatio 130-LS (CP 130-LS)',
+    longName: 'Reynaers ConceptPatio 130 lift-sliding (CP 130-LS) — sliding door system',
+    kgPerM2: 55,
+    profilePrefix: '130',
+    eurPerM: [22, 45],
+  },
+};
+
+const COLORS = [
+  'RAL 7016 Antracietgrijs structuur mat',
+  'RAL 9016 Verkeerswit satijnglans',
+  'RAL 9005 Gitzwart fijnstructuur',
+  'Naturel geanodiseerd C0 (15 µm)',
+];
+
+const ROOMS = ['Living room', 'Kitchen', 'Bedroom 1', 'Bedroom 2', 'Bathroom', 'Hall', 'Office', 'Terrace', 'Garage', 'Staircase'];
+
+interface ElevationSpec {
+  name: string;
+  system: SystemKey;
+  width: number; // mm
+  height: number; // mm
+  color: number; // index into COLORS
+  fileSize?: number; // bytes, when known from the samples
+}
+
+const DOS22309: ElevationSpec[] = [
+  { name: 'P01', system: 'ML8', width: 1230, height: 1480, color: 0 },
+  { name: 'P02', system: 'ML8', width: 1230, height: 1480, color: 0 },
+  { name: 'P03', system: 'ML8', width: 2290, height: 1403, color: 0 },
+  { name: 'P04', system: 'CS77', width: 980, height: 2350, color: 0 },
+  { name: 'P05', system: 'CS77', width: 1600, height: 1250, color: 0 },
+  { name: 'P06', system: 'ML8', width: 800, height: 600, color: 1 },
+  { name: 'P07', system: 'CP130', width: 4200, height: 2400, color: 0 },
+  { name: 'P08', system: 'CS77', width: 2100, height: 1450, color: 0 },
+  { name: 'P09', system: 'ML8', width: 1450, height: 2200, color: 0 },
+  { name: 'P10', system: 'CS77', width: 1000, height: 2250, color: 2 },
+  { name: 'P11', system: 'CP130', width: 3100, height: 2245, color: 0, fileSize: 1_720_320 },
+  { name: 'P12', system: 'ML8', width: 600, height: 1800, color: 1 },
+  { name: 'P13', system: 'CS77', width: 2800, height: 1600, color: 0 },
+  // phase "Fase 1 (DEMO)"
+  { name: 'P14', system: 'CP130', width: 3600, height: 2300, color: 3 },
+  { name: 'P15', system: 'ML8', width: 1230, height: 1480, color: 3 },
+  { name: 'P16', system: 'CS77', width: 950, height: 2200, color: 3 },
+  { name: 'P17', system: 'ML8', width: 2000, height: 1200, color: 3 },
+];
+const DOS22309_DEFAULT_PHASE_COUNT = 13;
+
+const DOS22410: ElevationSpec[] = [
+  { name: 'P03', system: 'ML8', width: 2290, height: 1403, color: 1, fileSize: 716_800 },
+  { name: 'P04', system: 'CS77', width: 1200, height: 1350, color: 1 },
+];
+
+function autoDescription(s: ElevationSpec): { long: string; short: string } {
+  const dims = `${s.width} x ${s.height} mm`;
+  if (s.system === 'CP130') return { long: `Lift-and-slide door, 2 parts (fixed + sliding, scheme A), ${dims}`, short: 'Lift-slide door 2-part' };
+  if (s.height >= 2000 && s.width <= 1100) return { long: `Door, single leaf, inward opening, low threshold, ${dims}`, short: 'Door 1-leaf' };
+  if (s.width >= 1200) return { long: `Window, 2 sashes: turn-tilt left, turn right, ${dims}`, short: 'Window 2-part' };
+  return { long: `Window, 1 sash turn-tilt, ${dims}`, short: 'Window 1-part' };
+}
+
+const ARTICLES: Array<{ code: string; description: string; price: [number, number]; qty: [number, number]; colored: boolean }> = [
+  { code: '050.8760.--', description: 'Turn-tilt hardware set', price: [38, 64], qty: [1, 2], colored: false },
+  { code: '050.7102.XX', description: 'Handle, aluminium, lockable', price: [18, 35], qty: [1, 2], colored: true },
+  { code: '050.5130.--', description: 'Hinge set 3D adjustable', price: [12, 22], qty: [2, 4], colored: true },
+  { code: '080.0041.--', description: 'Centre gasket EPDM (per m)', price: [1.2, 2.4], qty: [4, 14], colored: false },
+  { code: '080.0062.--', description: 'Glazing gasket outside EPDM (per m)', price: [0.9, 1.8], qty: [4, 14], colored: false },
+  { code: '080.0063.--', description: 'Glazing gasket inside EPDM (per m)', price: [0.9, 1.8], qty: [4, 14], colored: false },
+  { code: '074.8543.--', description: 'Corner cleat, frame', price: [2.5, 4.5], qty: [4, 8], colored: false },
+  { code: '074.8544.--', description: 'Corner cleat, sash', price: [2.5, 4.5], qty: [4, 8], colored: false },
+  { code: '074.0103.--', description: 'Stainless screw 4.2 x 19', price: [0.05, 0.12], qty: [12, 60], colored: false },
+  { code: '074.0221.--', description: 'Alignment corner', price: [0.8, 1.6], qty: [4, 8], colored: false },
+  { code: '040.0012.--', description: 'Glazing block 100 x 24 x 3', price: [0.2, 0.4], qty: [6, 16], colored: false },
+  { code: '040.0016.--', description: 'Glazing block 100 x 24 x 5', price: [0.2, 0.4], qty: [4, 12], colored: false },
+  { code: '060.9902.--', description: 'Drainage cap', price: [0.3, 0.7], qty: [2, 6], colored: true },
+  { code: '050.3301.--', description: 'Multipoint lock, 3 points', price: [55, 95], qty: [1, 1], colored: false },
+  { code: '050.0219.XX', description: 'Cover cap hinge', price: [1.5, 3], qty: [2, 6], colored: true },
+  { code: '080.1120.--', description: 'Brush seal (per m)', price: [2, 4], qty: [2, 8], colored: false },
+  { code: '074.9910.--', description: 'Thermal insert, foam (per m)', price: [1.5, 3.2], qty: [2, 10], colored: false },
+  { code: '050.6624.--', description: 'Lift-slide running gear', price: [85, 140], qty: [2, 2], colored: false },
+  { code: '050.6630.--', description: 'Lift-slide handle set', price: [60, 110], qty: [1, 1], colored: true },
+  { code: '090.0001.--', description: 'Sealant, silicone neutral (cartridge)', price: [6, 9], qty: [1, 3], colored: false },
+  { code: '090.0105.--', description: 'Expansion foam (can)', price: [7, 11], qty: [1, 2], colored: false },
+  { code: '074.0500.--', description: 'Frame anchor, galvanised', price: [0.9, 1.8], qty: [6, 14], colored: false },
+  { code: '040.0201.--', description: 'Glazing bridge', price: [0.4, 0.9], qty: [2, 8], colored: false },
+  { code: '060.1001.--', description: 'Pressure equalisation valve', price: [1.8, 3.5], qty: [1, 4], colored: false },
+];
+
+const PROFILES: Array<{ suffix: string; description: string; side: 'w' | 'h' | 'wh' }> = [
+  { suffix: '8110', description: 'Frame profile', side: 'wh' },
+  { suffix: '8120', description: 'Sash profile', side: 'wh' },
+  { suffix: '8130', description: 'Mullion / transom', side: 'h' },
+  { suffix: '8140', description: 'Glazing bead', side: 'wh' },
+  { suffix: '8150', description: 'Coupling profile', side: 'w' },
+  { suffix: '8160', description: 'Sill profile', side: 'w' },
+  { suffix: '8170', description: 'Reinforcement profile', side: 'h' },
+  { suffix: '8180', description: 'Interlock profile', side: 'h' },
+  { suffix: '8190', description: 'Track profile', side: 'w' },
+  { suffix: '8200', description: 'Adapter profile', side: 'wh' },
+];
+
+const GLASS = [
+  '33.1/16Ar/4/16Ar/33.1 triple HR+++ Ug=0.6 W/m²K',
+  '4/16Ar/4 HR++ Ug=1.1 W/m²K',
+  '44.2/15Ar/6 HR++ safety Ug=1.0 W/m²K',
+  '6/14Ar/4/14Ar/6 triple Ug=0.7 W/m²K',
+  'Panel 24 mm, insulated, RAL matching frame',
+];
+
+function partsFor(rng: Rng, spec: ElevationSpec, elevationId: number): Row[] {
+  const sys = SYSTEMS[spec.system];
+  const color = COLORS[spec.color]!;
+  const rows: Row[] = [];
+  const profileCount = rng.int(8, 14);
+  const articleCount = rng.int(14, Math.min(ARTICLES.length, 34));
+  for (let i = 0; i < profileCount; i++) {
+    const p = PROFILES[i % PROFILES.length]!;
+    const variant = Math.floor(i / PROFILES.length); // > 0 when profiles repeat: a second cut length
+    const lengthMm = p.side === 'w' ? spec.width : p.side === 'h' ? spec.height : i % 2 === 0 ? spec.width : spec.height;
+    const length = round((lengthMm + 30 + variant * 250) / 1000, 3); // metres, with cutting allowance
+    const amount = rng.int(1, 4);
+    const eurPerM = rng.float(sys.eurPerM[0], sys.eurPerM[1]);
+    rows.push({
+      elevationId,
+      kind: 'profile',
+      articleCode: `${sys.profilePrefix}.${p.suffix}.${spec.color === 3 ? 'C0' : 'XX'}${variant ? `-${variant}` : ''}`,
+      description: `${sys.code} ${p.description}`,
+      color,
+      amount,
+      length,
+      priceMinor: Math.round(length * amount * eurPerM * 100),
+    });
+  }
+  // Lift-slide hardware only on CP 130-LS, other articles for all.
+  const candidates = ARTICLES.filter((a) => spec.system === 'CP130' || !a.code.startsWith('050.66'));
+  for (let i = 0; i < articleCount && i < candidates.length; i++) {
+    const a = candidates[i]!;
+    const amount = rng.int(a.qty[0], a.qty[1]);
+    rows.push({
+      elevationId,
+      kind: 'article',
+      articleCode: a.code,
+      description: a.description,
+      color: a.colored ? color : null,
+      amount,
+      length: null,
+      priceMinor: Math.round(rng.float(a.price[0], a.price[1]) * amount * 100),
+    });
+  }
+  return rows;
+}
+
+async function seedLogikal(w: Writer, t0: number, run: RunTimeline): Promise<void> {
+  const rng = new Rng('logikal');
+
+  // Directories: the synced root and an archive below it (parents first).
+  const rootSyncedAt = iso(run.startedAt + 300);
+  const rootId = await w.insertOne('directories', {
+    path: 'Demo Odoo',
+    name: 'Demo Odoo',
+    parentId: null,
+    level: 0,
+    excludeFromSync: false,
+    syncedAt: rootSyncedAt,
+    createdAt: iso(t0 - 180 * DAY),
+    updatedAt: rootSyncedAt,
+  });
+  const archiveSyncedAt = iso(t0 - 30 * DAY + 9 * HOUR);
+  const archiveId = await w.insertOne('directories', {
+    path: 'Demo Odoo/Archive',
+    name: 'Archive',
+    parentId: rootId,
+    level: 1,
+    excludeFromSync: false,
+    syncedAt: archiveSyncedAt,
+    createdAt: iso(t0 - 180 * DAY),
+    updatedAt: archiveSyncedAt,
+  });
+
+  // Projects. Logikal dates are epoch seconds upstream; stored as ISO timestamps.
+  const p1SyncedAt = iso(run.finishedAt);
+  const p1Created = Date.UTC(2024, 2, 26, 14, 24, 20); // 1711463060
+  const p1Changed = Date.UTC(2025, 7, 27, 13, 49, 32); // 1756302572
+  const project1 = await w.insertOne('projects', {
+    guid: '3f6c2a91-58d4-4e0b-a7c3-9b21d4e8f605',
+    directoryId: rootId,
+    name: DEMO_PROJECT_NAME,
+    jobNumber: '0000003948',
+    offerNumber: 'OFF44465 NG',
+    personInCharge: 'Jan Peeters',
+    createdDate: iso(p1Created),
+    changedDate: iso(p1Changed),
+    syncedAt: p1SyncedAt,
+    createdAt: iso(run.startedAt + 1_100),
+    updatedAt: p1SyncedAt,
+  });
+  const p2Created = Date.UTC(2024, 4, 14, 8, 2, 11);
+  const p2Changed = Date.UTC(2025, 5, 3, 15, 27, 40);
+  const project2 = await w.insertOne('projects', {
+    guid: '15782e4d-a69c-4ce5-9c17-d3060a039b2d',
+    directoryId: archiveId,
+    name: 'DOS22410',
+    jobNumber: '0000004011',
+    offerNumber: '44019',
+    personInCharge: 'An Janssens',
+    createdDate: iso(p2Created),
+    changedDate: iso(p2Changed),
+    syncedAt: archiveSyncedAt,
+    createdAt: archiveSyncedAt,
+    updatedAt: archiveSyncedAt,
+  });
+
+  // Phases: the null-GUID default phase in both projects, plus a real phase in DOS22309.
+  const phaseStamp = iso(run.startedAt + 2_000);
+  const defaultPhase1 = await w.insertOne('phases', {
+    projectId: project1,
+    logikalId: NULL_GUID,
+    name: 'Posities zonder levering',
+    description: 'Default phase (elevations not assigned to a delivery phase)',
+    syncedAt: phaseStamp,
+    createdAt: phaseStamp,
+    updatedAt: phaseStamp,
+  });
+  const phase1b = await w.insertOne('phases', {
+    projectId: project1,
+    logikalId: rng.guid(),
+    name: 'Fase 1 (DEMO)',
+    description: 'First delivery: ground floor',
+    syncedAt: phaseStamp,
+    createdAt: phaseStamp,
+    updatedAt: phaseStamp,
+  });
+  const defaultPhase2 = await w.insertOne('phases', {
+    projectId: project2,
+    logikalId: NULL_GUID,
+    name: 'Posities zonder levering',
+    description: 'Default phase (elevations not assigned to a delivery phase)',
+    syncedAt: archiveSyncedAt,
+    createdAt: archiveSyncedAt,
+    updatedAt: archiveSyncedAt,
+  });
+
+  const elevationRow = (spec: ElevationSpec, phaseId: number, changed: number, parsedAt: number, createdAt: number): Row => {
+    const sys = SYSTEMS[spec.system];
+    const guid = rng.guid();
+    const versionId = rng.guid();
+    const area = round((spec.width * spec.height) / 1e6, 3);
+    const desc = autoDescription(spec);
+    return {
+      guid,
+      phaseId,
+      versionId,
+      name: spec.name,
+      description: rng.pick(ROOMS),
+      description2: null,
+      width: spec.width,
+      height: spec.height,
+      amount: rng.int(1, 4),
+      changedDate: iso(changed),
+      autoDescription: desc.long,
+      autoDescriptionShort: desc.short,
+      widthOut: spec.width,
+      widthUnit: 'mm',
+      heightOut: spec.height,
+      heightUnit: 'mm',
+      weightOut: round(area * sys.kgPerM2 * rng.float(0.9, 1.1), 1),
+      weightUnit: 'kg',
+      areaOutput: area,
+      areaUnit: 'm²',
+      systemCode: sys.code,
+      systemName: sys.name,
+      systemLongName: sys.longName,
+      colorBaseLong: COLORS[spec.color],
+      thumbnail: null,
+      thumbnailMime: null,
+      partsFileHash: sha256(`logikal-parts-list:${guid}:${versionId}`),
+      partsFileSize: spec.fileSize ?? 4096 * rng.int(125, 480),
+      parseStatus: 'success',
+      parseError: null,
+      parsedAt: iso(parsedAt),
+      syncedAt: iso(parsedAt),
+      createdAt: iso(createdAt),
+      updatedAt: iso(parsedAt),
+    };
+  };
+
+  const elevationRows: Array<{ spec: ElevationSpec; row: Row }> = [];
+  DOS22309.forEach((spec, n) => {
+    const phaseId = n < DOS22309_DEFAULT_PHASE_COUNT ? defaultPhase1 : phase1b;
+    const changed = p1Created + Math.floor(((p1Changed - p1Created) * (n + 1)) / (DOS22309.length + 1));
+    elevationRows.push({ spec, row: elevationRow(spec, phaseId, changed, run.partsAt(n), run.startedAt + 3_500) });
+  });
+  DOS22410.forEach((spec, n) => {
+    const changed = p2Created + (n + 1) * 17 * DAY;
+    const parsedAt = Date.parse(archiveSyncedAt) - (DOS22410.length - n) * 2_300;
+    elevationRows.push({ spec, row: elevationRow(spec, defaultPhase2, changed, parsedAt, parsedAt - 5_000) });
+  });
+  const elevationIds = await w.insertIds('elevations', elevationRows.map((e) => e.row), 'guid');
+
+  const glass: Row[] = [];
+  const parts: Row[] = [];
+  for (const { spec, row } of elevationRows) {
+    const elevationId = need(elevationIds, row['guid'] as string);
+    const first = spec.system === 'CP130' ? 0 : rng.int(0, GLASS.length - 1);
+    for (let g = 0; g < 2; g++) {
+      glass.push({ elevationId, glassId: `GL${rng.digits(5)}`, name: GLASS[(first + g) % GLASS.length] });
+    }
+    parts.push(...partsFor(rng, spec, elevationId));
+  }
+  await w.insert('elevation_glass', glass);
+  await w.insert('elevation_parts', parts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// iiko: department trees and daily sales
+
+interface DeptSpec {
+  guid: string;
+  parentGuid: string | null;
+  depth: number;
+  code: string | null;
+  name: string;
+  type: string;
+  taxpayerId: string | null;
+}
+
+interface Dish {
+  code: string;
+  name: string;
+  priceMinor: number;
+  baseQty: number;
+}
+
+const RESTAURANT_DISHES: Dish[] = [
+  { code: '00101', name: 'Борщ с пампушками', priceMinor: 42_000, baseQty: 28 },
+  { code: '00102', name: 'Салат «Цезарь» с курицей', priceMinor: 52_000, baseQty: 34 },
+  { code: '00103', name: 'Пельмени домашние', priceMinor: 48_000, baseQty: 30 },
+  { code: '00104', name: 'Стейк из говядины', priceMinor: 145_000, baseQty: 9 },
+  { code: '00105', name: 'Котлета по-киевски', priceMinor: 61_000, baseQty: 14 },
+  { code: '00106', name: 'Уха по-фински', priceMinor: 55_000, baseQty: 12 },
+  { code: '00107', name: 'Блины с икрой', priceMinor: 89_000, baseQty: 8 },
+  { code: '00108', name: 'Морс клюквенный 0,5 л', priceMinor: 19_000, baseQty: 40 },
+  { code: '00109', name: 'Чай чёрный, чайник', priceMinor: 25_000, baseQty: 22 },
+  { code: '00110', name: 'Медовик', priceMinor: 32_000, baseQty: 18 },
+];
+
+const COFFEE_DISHES: Dish[] = [
+  { code: '20101', name: 'Капучино 300 мл', priceMinor: 24_000, baseQty: 85 },
+  { code: '20102', name: 'Латте 400 мл', priceMinor: 27_000, baseQty: 70 },
+  { code: '20103', name: 'Американо 300 мл', priceMinor: 19_000, baseQty: 55 },
+  { code: '20104', name: 'Флэт уайт', priceMinor: 26_000, baseQty: 40 },
+  { code: '20105', name: 'Раф ванильный', priceMinor: 31_000, baseQty: 30 },
+  { code: '20106', name: 'Матча латте', priceMinor: 33_000, baseQty: 18 },
+  { code: '20107', name: 'Круассан', priceMinor: 18_000, baseQty: 45 },
+  { code: '20108', name: 'Сырник с джемом', priceMinor: 21_000, baseQty: 25 },
+  { code: '20109', name: 'Сэндвич с индейкой', priceMinor: 39_000, baseQty: 28 },
+  { code: '20110', name: 'Морковный торт', priceMinor: 29_000, baseQty: 20 },
+];
+
+/** Weekday factors, index = getUTCDay() (0 = Sunday). */
+const RESTAURANT_WEEK = [1.15, 0.8, 0.85, 0.9, 1.0, 1.3, 1.45];
+const COFFEE_WEEK = [0.75, 1.1, 1.1, 1.05, 1.05, 1.0, 0.8];
+
+const SALES_DAYS = 90;
+const FORECAST_DAYS = 14;
+
+interface SalesDept {
+  id: number;
+  dishes: Dish[];
+  week: number[];
+  scale: number;
+  /** quantity per dish code per date */
+  history: Map<string, Map<string, number>>;
+}
+
+function mainServerTree(rng: Rng): DeptSpec[] {
+  const out: DeptSpec[] = [];
+  const corp: DeptSpec = { guid: rng.guid(), parentGuid: null, depth: 0, code: null, name: 'ГК «Вкусные истории»', type: 'CORPORATION', taxpayerId: null };
+  out.push(corp);
+  const jurs = [
+    { name: 'ООО «Вкусные истории»', inn: inn(rng, 10, '77') },
+    { name: 'ООО «Северная кухня»', inn: inn(rng, 10, '78') },
+    { name: 'ИП Смирнова Анна Викторовна', inn: inn(rng, 12, '50') },
+  ];
+  const restaurants = [
+    'Волга', 'Ладога', 'Онега', 'Байкал', 'Арбат', 'Невский', 'Таймыр', 'Урал', 'Алтай', 'Камчатка', 'Сахалин', 'Селигер',
+  ];
+  const kinds = ['Ресторан', 'Кафе', 'Бистро'];
+  let d = 0;
+  jurs.forEach((j, ji) => {
+    const jur: DeptSpec = { guid: rng.guid(), parentGuid: corp.guid, depth: 1, code: `J${ji + 1}`, name: j.name, type: 'JURPERSON', taxpayerId: j.inn };
+    out.push(jur);
+    for (let k = 0; k < 4; k++, d++) {
+      const short = restaurants[d]!;
+      const code = String(101 + d);
+      const dept: DeptSpec = {
+        guid: rng.guid(), parentGuid: jur.guid, depth: 2, code, name: `${kinds[d % kinds.length]} «${short}»`, type: 'DEPARTMENT', taxpayerId: j.inn,
+      };
+      out.push(dept);
+      const child = (n: number, type: string, name: string): DeptSpec => ({
+        guid: rng.guid(), parentGuid: dept.guid, depth: 3, code: `${code}.${n}`, name: `${name} — ${short}`, type, taxpayerId: null,
+      });
+      out.push(child(1, 'STORE', 'Склад'));
+      out.push(child(2, 'SALEPOINT', 'Зал'));
+      out.push(d % 2 === 0 ? child(3, 'SALEPOINT', 'Бар') : child(3, 'MANUFACTURE', 'Заготовочный цех'));
+    }
+  });
+  return out; // 1 + 3 + 12 + 36 = 52
+}
+
+function secondServerTree(rng: Rng): DeptSpec[] {
+  const out: DeptSpec[] = [];
+  const corp: DeptSpec = { guid: rng.guid(), parentGuid: null, depth: 0, code: null, name: 'Сеть кофеен «Зерно»', type: 'CORPORATION', taxpayerId: null };
+  out.push(corp);
+  out.push({ guid: rng.guid(), parentGuid: corp.guid, depth: 1, code: 'CS', name: 'Центральный склад «Зерно»', type: 'CENTRALSTORE', taxpayerId: null });
+  const jurs = [
+    { name: 'ООО «Зерно»', inn: inn(rng, 10, '77') },
+    { name: 'ИП Ковалёв Дмитрий Сергеевич', inn: inn(rng, 12, '77') },
+  ];
+  const shops = ['Покровка', 'Маросейка', 'Чистые пруды', 'Сретенка', 'Таганка', 'Остоженка'];
+  let d = 0;
+  jurs.forEach((j, ji) => {
+    const jur: DeptSpec = { guid: rng.guid(), parentGuid: corp.guid, depth: 1, code: `J${ji + 1}`, name: j.name, type: 'JURPERSON', taxpayerId: j.inn };
+    out.push(jur);
+    for (let k = 0; k < 3; k++, d++) {
+      const short = shops[d]!;
+      const code = String(201 + d);
+      const dept: DeptSpec = { guid: rng.guid(), parentGuid: jur.guid, depth: 2, code, name: `Кофейня «Зерно» — ${short}`, type: 'DEPARTMENT', taxpayerId: j.inn };
+      out.push(dept);
+      out.push({ guid: rng.guid(), parentGuid: dept.guid, depth: 3, code: `${code}.1`, name: `Склад — ${short}`, type: 'STORE', taxpayerId: null });
+      out.push({ guid: rng.guid(), parentGuid: dept.guid, depth: 3, code: `${code}.2`, name: `Касса — ${short}`, type: 'SALEPOINT', taxpayerId: null });
+    }
+  });
+  return out; // 1 + 1 + 2 + 6 + 12 = 22
+}
+
+/** Inserts one server's tree level by level (parents first); returns guid → id. */
+async function insertTree(w: Writer, server: string, specs: DeptSpec[], t0: number): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  const syncedAt = iso(t0 - 3 * HOUR + (server === 'iiko-main' ? 0 : 40 * SECOND));
+  const createdAt = iso(t0 - 120 * DAY);
+  const maxDepth = Math.max(...specs.map((s) => s.depth));
+  for (let depth = 0; depth <= maxDepth; depth++) {
+    const rows = specs
+      .filter((s) => s.depth === depth)
+      .map((s) => ({
+        guid: s.guid,
+        sourceServer: server,
+        parentId: s.parentGuid === null ? null : need(ids, s.parentGuid),
+        parentGuid: s.parentGuid,
+        code: s.code,
+        name: s.name,
+        type: s.type,
+        taxpayerId: s.taxpayerId,
+        removedAt: null,
+        syncedAt,
+        createdAt,
+        updatedAt: syncedAt,
+      }));
+    for (const [guid, id] of await w.insertIds('departments', rows, 'guid')) ids.set(guid, id);
+  }
+  return ids;
+}
+
+async function seedIiko(w: Writer, t0: number): Promise<SalesDept[]> {
+  const rng = new Rng('iiko');
+  const main = mainServerTree(rng);
+  const second = secondServerTree(rng);
+  const mainIds = await insertTree(w, 'iiko-main', main, t0);
+  const secondIds = await insertTree(w, 'iiko-second', second, t0);
+
+  const depts: SalesDept[] = [
+    ...main.filter((s) => s.type === 'DEPARTMENT').slice(0, 4).map((s) => ({ id: need(mainIds, s.guid), dishes: RESTAURANT_DISHES, week: RESTAURANT_WEEK })),
+    ...second.filter((s) => s.type === 'DEPARTMENT').slice(0, 2).map((s) => ({ id: need(secondIds, s.guid), dishes: COFFEE_DISHES, week: COFFEE_WEEK })),
+  ].map((d) => ({ ...d, scale: round(rng.float(0.7, 1.3), 2), history: new Map<string, Map<string, number>>() }));
+
+  // 90 business days ending the day before `now`, imported nightly at 02:15 UTC the next day.
+  const rows: Row[] = [];
+  for (const dept of depts) {
+    for (const dish of dept.dishes) {
+      const perDate = new Map<string, number>();
+      dept.history.set(dish.code, perDate);
+      for (let i = SALES_DAYS; i >= 1; i--) {
+        const date = isoDay(t0, -i);
+        const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
+        const trend = 1 + 0.12 * ((SALES_DAYS - i) / SALES_DAYS - 0.5);
+        const qty = Math.max(0, Math.round(dish.baseQty * dept.scale * dept.week[weekday]! * trend * rng.float(0.82, 1.18)));
+        perDate.set(date, qty);
+        rows.push({
+          departmentId: dept.id,
+          productCode: dish.code,
+          productName: dish.name,
+          date,
+          quantity: qty,
+          amountMinor: qty * dish.priceMinor,
+          importedAt: iso(Date.parse(`${date}T00:00:00Z`) + DAY + 2 * HOUR + 15 * MINUTE),
+        });
+      }
+    }
+  }
+  await w.insert('daily_sales', rows);
+  return depts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forecasts
+
+async function seedForecasts(w: Writer, t0: number, depts: SalesDept[]): Promise<void> {
+  const trainedAt = t0 - DAY + 3 * HOUR; // nightly training before the forecast origin
+  const modelVersionId = await w.insertOne('model_versions', {
+    name: 'sales-gbdt',
+    version: '2026.11.1',
+    algorithm: 'lightgbm-quantile',
+    metrics: JSON.stringify({ wape: 0.184, mase: 0.82, coverage_p10_p90: 0.79, baseline_wape: 0.231 }),
+    trainedAt: iso(trainedAt),
+    createdAt: iso(trainedAt + 4 * MINUTE),
+  });
+
+  // "Model": mean of the last 4 same weekdays, with a band widening with the horizon.
+  const expected = (dept: SalesDept, code: string, date: string): number => {
+    const hist = dept.history.get(code)!;
+    // the latest same weekday inside the history (strictly before the origin), then 3 more weeks back
+    let last = Date.parse(`${date}T00:00:00Z`) - 7 * DAY;
+    while (last >= Math.floor(t0 / DAY) * DAY) last -= 7 * DAY;
+    let sum = 0;
+    for (let k = 0; k < 4; k++) sum += hist.get(isoDay(last - 7 * DAY * k)) ?? 0;
+    return sum / 4;
+  };
+
+  const createdAt = iso(t0 + 5 * MINUTE);
+  const rows: Row[] = [];
+  for (const dept of depts.slice(0, 3)) {
+    for (let h = 0; h < FORECAST_DAYS; h++) {
+      const date = isoDay(t0, h);
+      const spread = 1 + 0.015 * h;
+      const band = (p50: number) => {
+        const mid = round(p50, 1);
+        return { p10: round(Math.max(0, mid * (1 - 0.22 * spread)), 1), p50: mid, p90: round(mid * (1 + 0.27 * spread), 1) };
+      };
+      const total = dept.dishes.reduce((s, d) => s + expected(dept, d.code, date), 0);
+      rows.push({ departmentId: dept.id, productCode: null, date, ...band(total), modelVersionId, createdAt });
+      for (const dish of dept.dishes.slice(0, 3)) {
+        rows.push({ departmentId: dept.id, productCode: dish.code, date, ...band(expected(dept, dish.code, date)), modelVersionId, createdAt });
+      }
+    }
+  }
+  await w.insert('forecasts', rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Products, stock and marketplace mappings
+
+const PRODUCTS: Array<{ sku: string; name: string; prefix: string; eans: 1 | 2 }> = [
+  { sku: 'CB-ETH-250', name: 'Coffee beans Ethiopia Yirgacheffe, 250 g', prefix: '590', eans: 2 },
+  { sku: 'CB-ETH-1000', name: 'Coffee beans Ethiopia Yirgacheffe, 1 kg', prefix: '590', eans: 1 },
+  { sku: 'CB-COL-250', name: 'Coffee beans Colombia Huila, 250 g', prefix: '590', eans: 1 },
+  { sku: 'CB-COL-1000', name: 'Coffee beans Colombia Huila, 1 kg', prefix: '590', eans: 1 },
+  { sku: 'CB-BRA-250', name: 'Coffee beans Brazil Cerrado, 250 g', prefix: '590', eans: 1 },
+  { sku: 'CB-ESP-1000', name: 'Espresso blend "Zerno", 1 kg', prefix: '460', eans: 2 },
+  { sku: 'CG-ESP-250', name: 'Ground coffee espresso blend, 250 g', prefix: '460', eans: 1 },
+  { sku: 'TEA-OOL-100', name: 'Oolong tea Milky, 100 g', prefix: '460', eans: 1 },
+  { sku: 'TEA-SEN-100', name: 'Green tea Sencha, 100 g', prefix: '460', eans: 1 },
+  { sku: 'TEA-IVN-50', name: 'Ivan-chai fermented, 50 g', prefix: '460', eans: 1 },
+  { sku: 'SYR-VAN-250', name: 'Syrup vanilla, 250 ml', prefix: '590', eans: 1 },
+  { sku: 'SYR-CAR-250', name: 'Syrup caramel, 250 ml', prefix: '590', eans: 1 },
+  { sku: 'MUG-CER-350', name: 'Ceramic mug 350 ml, logo', prefix: '460', eans: 1 },
+  { sku: 'MUG-THR-450', name: 'Thermo mug 450 ml, steel', prefix: '460', eans: 2 },
+  { sku: 'DRP-V60-02', name: 'Pour-over dripper V60 size 02, ceramic', prefix: '590', eans: 1 },
+  { sku: 'FLT-V60-100', name: 'Paper filters V60 02, 100 pcs', prefix: '590', eans: 1 },
+  { sku: 'KTL-GSN-600', name: 'Gooseneck kettle 600 ml', prefix: '590', eans: 1 },
+  { sku: 'GRN-HND-01', name: 'Hand grinder, ceramic burrs', prefix: '590', eans: 1 },
+  { sku: 'SCL-DIG-01', name: 'Coffee scale with timer', prefix: '590', eans: 1 },
+  { sku: 'FRP-350', name: 'French press 350 ml', prefix: '460', eans: 1 },
+  { sku: 'CHO-DRK-100', name: 'Dark chocolate 72 %, 100 g', prefix: '460', eans: 1 },
+  { sku: 'CHO-MLK-100', name: 'Milk chocolate with hazelnuts, 100 g', prefix: '460', eans: 1 },
+  { sku: 'BSC-OAT-200', name: 'Oat biscuits, 200 g', prefix: '460', eans: 1 },
+  { sku: 'GFT-BOX-S', name: 'Gift box small: coffee + mug', prefix: '460', eans: 1 },
+  { sku: 'GFT-CARD-3000', name: 'Gift card 3000', prefix: '460', eans: 1 },
+];
+
+async function seedProducts(w: Writer, t0: number): Promise<void> {
+  const rng = new Rng('products');
+  const used = new Set<string>();
+  const ean = (prefix: string): string => {
+    for (;;) {
+      const first12 = prefix + rng.digits(12 - prefix.length);
+      const code = first12 + String(ean13CheckDigit(first12));
+      if (!used.has(code)) {
+        used.add(code);
+        return code;
+      }
+    }
+  };
+  const createdAt = t0 - 60 * DAY;
+  const productRows = PRODUCTS.map((p, i) => {
+    const updatedAt = iso(t0 - (i % 7) * DAY - 6 * HOUR);
+    return {
+      sku: p.sku,
+      name: p.name,
+      eanCodes: JSON.stringify(Array.from({ length: p.eans }, () => ean(p.prefix))),
+      createdAt: iso(createdAt + i * MINUTE),
+      updatedAt,
+    };
+  });
+  const ids = await w.insertIds('products', productRows, 'sku');
+
+  const stock: Row[] = [];
+  const mappings: Row[] = [];
+  PRODUCTS.forEach((p, i) => {
+    const productId = need(ids, p.sku);
+    const updatedAt = iso(t0 - rng.int(1, 72) * HOUR);
+    // a few items out of stock in the shop, one sold out everywhere
+    const main = i === 17 ? 0 : rng.int(0, 240);
+    const shop = i === 17 || i % 6 === 5 ? 0 : rng.int(1, 40);
+    stock.push({ productId, location: 'WH-MAIN', quantity: main, updatedAt });
+    stock.push({ productId, location: 'SHOP-1', quantity: shop, updatedAt });
+
+    const mapStamp = iso(createdAt + i * MINUTE + DAY);
+    if (i % 2 === 0 || i === 13) {
+      const productGuid = rng.guid();
+      mappings.push({
+        productId,
+        marketplace: 'wix',
+        externalProductId: productGuid,
+        // products without options have Wix's single null-GUID variant
+        externalVariantId: i === 0 || i === 13 ? rng.guid() : NULL_GUID,
+        externalInventoryId: rng.guid(),
+        externalOfferId: null,
+        createdAt: mapStamp,
+        updatedAt: mapStamp,
+      });
+    }
+    if (i % 3 !== 2 && i < 24) {
+      mappings.push({
+        productId,
+        marketplace: 'allegro',
+        externalProductId: null,
+        externalVariantId: null,
+        externalInventoryId: null,
+        externalOfferId: `1${rng.int(4, 7)}${rng.digits(9)}`, // 11-digit offer id, kept as a string
+        createdAt: mapStamp,
+        updatedAt: mapStamp,
+      });
+    }
+  });
+  await w.insert('stock_levels', stock);
+  await w.insert('marketplace_mappings', mappings);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receipts
+
+interface ItemSpec {
+  name: string;
+  priceMinor: number;
+  quantity: number;
+  vat: 'vat22' | 'vat10' | 'vat0' | 'none';
+  paymentSubject: 'commodity' | 'service';
+}
+
+interface ReceiptSpec {
+  status: 'fiscalised' | 'queued' | 'dead';
+  operation: 'sale' | 'sale_return';
+  taxSystem: 'osn' | 'usn_income';
+  items: ItemSpec[];
+  /** Share paid in cash (the rest electronically); 1 = all cash, 0 = all electronic. */
+  cashShare: number;
+  customerContact: string | null;
+  minutesAgo: number;
+  attempts: Array<{ outcome: 'ok' | 'device_error' | 'transport_error'; code?: number; text?: string }>;
+  lastError?: string;
+}
+
+const RECEIPTS: ReceiptSpec[] = [
+  {
+    status: 'fiscalised', operation: 'sale', taxSystem: 'osn', cashShare: 0, customerContact: 'anna.petrova@example.com', minutesAgo: 26 * 60,
+    items: [{ name: 'Кофе в зёрнах Эфиопия, 250 г', priceMinor: 89_000, quantity: 2, vat: 'vat22', paymentSubject: 'commodity' }],
+    attempts: [{ outcome: 'ok' }],
+  },
+  {
+    status: 'fiscalised', operation: 'sale', taxSystem: 'osn', cashShare: 0.6, customerContact: null, minutesAgo: 23 * 60,
+    items: [
+      { name: 'Чай улун молочный, 100 г', priceMinor: 45_000, quantity: 1, vat: 'vat22', paymentSubject: 'commodity' },
+      { name: 'Молоко 3,2 %, 1 л', priceMinor: 12_900, quantity: 2, vat: 'vat10', paymentSubject: 'commodity' },
+      { name: 'Международная доставка', priceMinor: 35_000, quantity: 1, vat: 'vat0', paymentSubject: 'service' },
+    ],
+    attempts: [{ outcome: 'ok' }],
+  },
+  {
+    status: 'fiscalised', operation: 'sale', taxSystem: 'osn', cashShare: 1, customerContact: '+79161234567', minutesAgo: 19 * 60,
+    items: [
+      { name: 'Капучино 300 мл', priceMinor: 24_000, quantity: 3, vat: 'vat22', paymentSubject: 'commodity' },
+      { name: 'Круассан', priceMinor: 18_000, quantity: 2, vat: 'vat22', paymentSubject: 'commodity' },
+    ],
+    attempts: [{ outcome: 'transport_error', text: 'no answer from the register within 3 s (COM3)' }, { outcome: 'ok' }],
+  },
+  {
+    status: 'fiscalised', operation: 'sale', taxSystem: 'usn_income', cashShare: 0, customerContact: 'ivan.k@example.org', minutesAgo: 8 * 60,
+    items: [{ name: 'Мастер-класс по латте-арту', priceMinor: 250_000, quantity: 1, vat: 'none', paymentSubject: 'service' }],
+    attempts: [{ outcome: 'ok' }],
+  },
+  {
+    status: 'fiscalised', operation: 'sale_return', taxSystem: 'osn', cashShare: 0, customerContact: 'anna.petrova@example.com', minutesAgo: 5 * 60,
+    items: [{ name: 'Кружка керамическая 350 мл', priceMinor: 69_000, quantity: 1, vat: 'vat22', paymentSubject: 'commodity' }],
+    attempts: [{ outcome: 'ok' }],
+  },
+  {
+    status: 'queued', operation: 'sale', taxSystem: 'osn', cashShare: 1, customerContact: null, minutesAgo: 40,
+    items: [
+      { name: 'Кофе в зёрнах Колумбия, 1 кг', priceMinor: 249_000, quantity: 1, vat: 'vat22', paymentSubject: 'commodity' },
+      { name: 'Сироп ванильный, 250 мл', priceMinor: 35_000, quantity: 2, vat: 'vat22', paymentSubject: 'commodity' },
+    ],
+    attempts: [],
+  },
+  {
+    status: 'queued', operation: 'sale', taxSystem: 'osn', cashShare: 0, customerContact: '+79031112233', minutesAgo: 25,
+    items: [
+      { name: 'Конфеты шоколадные, весовые', priceMinor: 120_000, quantity: 0.35, vat: 'vat22', paymentSubject: 'commodity' },
+      { name: 'Пакет бумажный', priceMinor: 500, quantity: 1, vat: 'vat22', paymentSubject: 'commodity' },
+    ],
+    attempts: [{ outcome: 'transport_error', text: 'serial port COM3 busy' }],
+    lastError: 'transport error: serial port COM3 busy (will retry)',
+  },
+  {
+    status: 'dead', operation: 'sale', taxSystem: 'osn', cashShare: 0, customerContact: null, minutesAgo: 3 * 60,
+    items: [
+      { name: 'Термокружка 450 мл', priceMinor: 159_000, quantity: 1, vat: 'vat22', paymentSubject: 'commodity' },
+      { name: 'Гравировка на кружке', priceMinor: 40_000, quantity: 1, vat: 'vat22', paymentSubject: 'service' },
+    ],
+    attempts: [
+      { outcome: 'transport_error', text: 'no answer from the register within 3 s (COM3)' },
+      { outcome: 'device_error', code: 0x33, text: 'Некорректные параметры в команде (33h)' },
+    ],
+    lastError: 'device error 33h: Некорректные параметры в команде — moved to dead letters, needs an operator',
+  },
+];
+
+async function seedReceipts(w: Writer, t0: number): Promise<void> {
+  const rng = new Rng('receipts');
+  const shiftNumber = 42;
+  let fd = 1_021;
+  const rows: Row[] = [];
+  const attemptsByUuid = new Map<string, Row[]>();
+  for (const spec of RECEIPTS) {
+    const clientUuid = rng.guid();
+    const createdAt = t0 - spec.minutesAgo * MINUTE;
+    const items = spec.items.map((it) => ({
+      name: it.name,
+      priceMinor: it.priceMinor,
+      quantity: it.quantity,
+      vat: it.vat,
+      paymentMethod: 'full_payment',
+      paymentSubject: it.paymentSubject,
+    }));
+    const totalMinor = spec.items.reduce((s, it) => s + Math.round(it.priceMinor * it.quantity), 0);
+    const cash = Math.round((totalMinor * spec.cashShare) / 100) * 100; // cash in whole roubles
+    const payments = [
+      ...(cash > 0 ? [{ type: 'cash' as const, amountMinor: cash }] : []),
+      ...(totalMinor - cash > 0 ? [{ type: 'electronic' as const, amountMinor: totalMinor - cash }] : []),
+    ];
+
+    const attempts: Row[] = [];
+    let at = createdAt + 400;
+    for (const a of spec.attempts) {
+      const finished = at + (a.outcome === 'transport_error' ? 3_000 : 1_800);
+      attempts.push({
+        startedAt: iso(at),
+        finishedAt: iso(finished),
+        outcome: a.outcome,
+        deviceErrorCode: a.code ?? null,
+        deviceErrorText: a.outcome === 'device_error' ? a.text ?? null : null,
+      });
+      at = finished + 30 * SECOND;
+    }
+    attemptsByUuid.set(clientUuid, attempts);
+    const last = attempts.at(-1);
+    const fiscalised = spec.status === 'fiscalised';
+    const docNumber = fiscalised ? fd++ : null;
+    const updatedAt = last ? (last['finishedAt'] as string) : iso(createdAt);
+    rows.push({
+      clientUuid,
+      status: spec.status,
+      operation: spec.operation,
+      taxSystem: spec.taxSystem,
+      items: JSON.stringify(items),
+      payments: JSON.stringify(payments),
+      totalMinor,
+      customerContact: spec.customerContact,
+      expectedFiscalDocumentNumber: docNumber,
+      fiscalDocumentNumber: docNumber,
+      fiscalSign: fiscalised ? String(rng.int(100_000_000, 4_294_967_295)) : null,
+      shiftNumber: fiscalised ? shiftNumber : null,
+      fiscalisedAt: fiscalised ? updatedAt : null,
+      attemptCount: attempts.length,
+      lastError: spec.lastError ?? null,
+      createdAt: iso(createdAt),
+      updatedAt,
+    });
+  }
+  const ids = await w.insertIds('receipts', rows, 'clientUuid');
+  const attemptRows: Row[] = [];
+  for (const [uuid, attempts] of attemptsByUuid) {
+    const receiptId = need(ids, uuid);
+    for (const a of attempts) attemptRows.push({ receiptId, ...a });
+  }
+  await w.insert('receipt_attempts', attemptRows);
+}

@@ -1,0 +1,182 @@
+/**
+ * The `companion` command. Every subcommand loads the validated configuration, then calls
+ * the same services the transports use.
+ */
+import { Command, CommanderError } from 'commander';
+import { createCompanion, VERSION } from '../app';
+import { ConfigError, describeConfig, loadConfig, type AppConfig } from '../config';
+import { createKnex, ensureSchema } from '../db/knex';
+import { migrateLatest, pendingMigrations, rollbackAll } from '../db/migrate';
+import { isAppError } from '../errors';
+import { createEventBus } from '../events/bus';
+import { createLogger } from '../logger';
+import { writeSchemaFiles } from '../schema-files';
+import * as apiKeys from '../services/api-keys';
+import type { ServiceContext } from '../services/context';
+import { isDemoSeeded, seedDemo } from '../../seeds';
+
+type Out = { log(msg: string): void; error(msg: string): void };
+
+/** Opens the database for a one-shot command; the caller must destroy it. */
+async function openServices(config: AppConfig): Promise<ServiceContext> {
+  const db = createKnex(config.database);
+  await ensureSchema(db, config.database);
+  return { db, events: createEventBus(), logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) };
+}
+
+async function withServices<T>(config: AppConfig, fn: (s: ServiceContext) => Promise<T>): Promise<T> {
+  const s = await openServices(config);
+  try {
+    return await fn(s);
+  } finally {
+    await s.db.destroy();
+  }
+}
+
+function printKey(out: Out, key: string, name: string, scopes: string[]): void {
+  out.log('');
+  out.log(`  API key for "${name}" (scopes: ${scopes.join(', ')}) — shown once, store it now:`);
+  out.log('');
+  out.log(`    ${key}`);
+  out.log('');
+  out.log('  Use it as:  Authorization: Bearer <key>   (GraphiQL: Headers tab; graphql-ws: connectionParams)');
+  out.log('');
+}
+
+export function buildCli(env: Record<string, string | undefined> = process.env, out: Out = console): Command {
+  const program = new Command('companion').version(VERSION).description('odoo-companion middleware');
+  program.exitOverride();
+  const config = () => loadConfig(env);
+
+  program
+    .command('serve')
+    .description('Migrate the database and serve GraphQL, GraphiQL and JSON-RPC')
+    .option('--demo', 'seed demo data on an empty database and create a first admin key')
+    .action(async (o: { demo?: boolean }) => {
+      const cfg = config();
+      const companion = await createCompanion(cfg);
+      companion.logger.info({ config: describeConfig(cfg), version: VERSION }, 'starting');
+      if (o.demo) {
+        if (!(await isDemoSeeded(companion.db))) {
+          const summary = await seedDemo(companion.db);
+          companion.logger.info({ summary }, 'demo data seeded');
+        }
+        if ((await apiKeys.countApiKeys(companion.services)) === 0) {
+          const { key, client } = await apiKeys.createApiKey(companion.services, { name: 'demo admin', scopes: ['admin'] });
+          printKey(out, key, client.name, client.scopes);
+        }
+      }
+      const url = await companion.listen();
+      out.log(`odoo-companion ${VERSION} listening on ${url}`);
+      out.log(`  GraphQL + GraphiQL: ${url}/graphql   JSON-RPC: ${url}/jsonrpc   health: ${url}/readyz`);
+      if (o.demo) out.log('  No key at hand? Create one: npx companion apikey create --name me --scopes admin');
+      const shutdown = (signal: string) => {
+        companion.logger.info({ signal }, 'signal received');
+        companion.stop().then(
+          () => process.exit(0),
+          (e) => {
+            companion.logger.error({ err: e }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending migrations (or roll all back with --rollback-all)')
+    .option('--rollback-all', 'undo every migration (drops all data)')
+    .option('--status', 'only list pending migrations')
+    .action(async (o: { rollbackAll?: boolean; status?: boolean }) => {
+      await withServices(config(), async ({ db }) => {
+        if (o.status) {
+          const pending = await pendingMigrations(db);
+          out.log(pending.length ? `pending: ${pending.join(', ')}` : 'up to date');
+        } else if (o.rollbackAll) {
+          await rollbackAll(db);
+          out.log('all migrations rolled back');
+        } else {
+          const applied = await migrateLatest(db);
+          out.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+        }
+      });
+    });
+
+  program
+    .command('seed')
+    .description('Load the demo data set into an empty database')
+    .action(async () => {
+      await withServices(config(), async ({ db }) => {
+        await migrateLatest(db);
+        if (await isDemoSeeded(db)) {
+          out.log('demo data already present; nothing to do');
+          return;
+        }
+        out.log(`seeded: ${JSON.stringify(await seedDemo(db))}`);
+      });
+    });
+
+  const apikey = program.command('apikey').description('Manage API keys');
+  apikey
+    .command('create')
+    .requiredOption('--name <name>', 'who or what uses the key')
+    .requiredOption('--scopes <scopes>', 'comma-separated: read, sync, receipts, admin')
+    .action(async (o: { name: string; scopes: string }) => {
+      await withServices(config(), async (s) => {
+        await migrateLatest(s.db);
+        const { key, client } = await apiKeys.createApiKey(s, { name: o.name, scopes: o.scopes });
+        printKey(out, key, client.name, client.scopes);
+      });
+    });
+  apikey.command('list').action(async () => {
+    await withServices(config(), async (s) => {
+      const rows = await apiKeys.listApiKeys(s);
+      if (!rows.length) out.log('no API keys');
+      for (const r of rows) {
+        out.log(
+          [String(r.id).padStart(4), `oc_${r.keyPrefix}_…`, r.name.padEnd(24), r.scopes.join(',').padEnd(20),
+            r.revokedAt ? `revoked ${r.revokedAt}` : `last used ${r.lastUsedAt ?? 'never'}`].join('  '),
+        );
+      }
+    });
+  });
+  apikey
+    .command('revoke <idOrPrefix>')
+    .description('Revoke a key by id or by its oc_<prefix>')
+    .action(async (idOrPrefix: string) => {
+      await withServices(config(), async (s) => {
+        const r = await apiKeys.revokeApiKey(s, idOrPrefix);
+        out.log(`revoked ${r.id} (${r.name}) at ${r.revokedAt}`);
+      });
+    });
+
+  program
+    .command('schema')
+    .description('Write schema/schema.graphql and schema/openrpc.json from the code')
+    .command('emit')
+    .action(async () => {
+      for (const f of writeSchemaFiles()) out.log(`wrote ${f}`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof ConfigError || isAppError(e)) {
+      console.error(`companion: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(e);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,11 @@
+import { AppError } from '../errors';
+
+/** GraphQL IDs arrive as strings; ours are positive integers. */
+export function parseId(value: string | number | null | undefined, field: string): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw AppError.badInput(`"${field}" must be a positive integer id`, [{ field, message: `got ${JSON.stringify(value)}` }]);
+  }
+  return n;
+}

@@ -1,0 +1,310 @@
+/**
+ * The JSON-RPC method table. Each method parses params (zod), names its scope, calls one
+ * service and shapes the answer (snake_case, see shapes.ts). No business rules here.
+ */
+import { z } from 'zod';
+import { NULL_GUID } from '../../db/time';
+import type { Department, Elevation, Phase, Project } from '../../models';
+import * as catalog from '../../services/catalog';
+import * as commerce from '../../services/commerce';
+import type { ServiceContext } from '../../services/context';
+import * as departments from '../../services/departments';
+import { createLoaders } from '../../services/loaders';
+import type { Page } from '../../services/pagination';
+import * as syncRuns from '../../services/sync-runs';
+import { defineMethod, MethodRegistry, type MethodDef, type RpcContextBase } from '../registry';
+import {
+  dailySalesSchema, departmentNodeSchema, elevationSchema, forecastSchema, pageSchema, productSchema, projectSchema,
+  receiptSchema, snake, syncRunSchema,
+} from './shapes';
+
+export interface RpcContext extends RpcContextBase {
+  services: ServiceContext;
+}
+
+const id = z.number().int().positive();
+const page = {
+  first: z.number().int().min(0).max(500).optional().describe('Page size (default 50, at most 500)'),
+  after: z.string().optional().describe('next_cursor of the previous page'),
+};
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+
+function pageOut<T>(p: Page<T>, map: (t: T) => unknown) {
+  return { items: p.edges.map((e) => map(e.node)), next_cursor: p.pageInfo.hasNextPage ? p.pageInfo.endCursor : null };
+}
+
+function elevationOut(e: Elevation) {
+  const { thumbnail, ...rest } = snake(e) as Record<string, unknown>;
+  return { ...rest, has_thumbnail: e.thumbnail != null && (e.thumbnail as Buffer).length > 0 };
+}
+
+/** project → phases → elevations (→ glass, parts): one statement per level via loaders. */
+async function projectTree(ctx: ServiceContext, p: Project, withElevations: boolean, withParts: boolean) {
+  const l = createLoaders(ctx.db);
+  const [phases, dir] = await Promise.all([l.phasesOfProject.load(p.id), p.directoryId ? l.directory.load(p.directoryId) : null]);
+  const elevs: Elevation[][] = withElevations ? await Promise.all(phases.map((ph) => l.elevationsOfPhase.load(ph.id))) : [];
+  const all = elevs.flat();
+  const [glass, parts] = withParts
+    ? await Promise.all([Promise.all(all.map((e) => l.glassOfElevation.load(e.id))), Promise.all(all.map((e) => l.partsOfElevation.load(e.id)))])
+    : [[], []];
+  const extra = new Map(all.map((e, i) => [e.id, withParts ? { glass: snake(glass[i]), parts: snake(parts[i]) } : {}]));
+  return {
+    ...projectOut(p, dir?.path ?? null),
+    phases: phases.map((ph: Phase, i) => ({
+      ...snake(ph),
+      is_default: ph.logikalId === NULL_GUID,
+      ...(withElevations ? { elevations: elevs[i].map((e) => ({ ...elevationOut(e), ...extra.get(e.id) })) } : {}),
+    })),
+  };
+}
+
+function projectOut(p: Project, directoryPath: string | null) {
+  const { directory_id: _d, created_at: _c, ...rest } = snake(p) as Record<string, unknown>;
+  return { ...rest, directory_path: directoryPath };
+}
+
+export function createMethodRegistry(info: { title: string; version: string }): MethodRegistry<RpcContext> {
+  const r = new MethodRegistry<RpcContext>(info);
+  // Fixes the context type and infers params per method. Results are shaped by snake() and
+  // checked against `result` by tests/jsonrpc-methods.test.ts rather than by the compiler.
+  const m = <P extends z.ZodObject<any>>(def: MethodDef<RpcContext, P, unknown>) => defineMethod(def);
+
+  r.add(m({
+    name: 'projects.list',
+    summary: 'List Logikal projects (without phases), by name',
+    scope: 'read',
+    params: z.object({
+      directory_path: z.string().optional().describe('Exact Logikal directory path'),
+      search: z.string().optional().describe('Substring of name, job or offer number'),
+      ...page,
+    }),
+    result: pageSchema(projectSchema.omit({ phases: true })),
+    async handler(p, ctx) {
+      const res = await catalog.listProjects(ctx.services, { directoryPath: p.directory_path, search: p.search }, p);
+      const l = createLoaders(ctx.services.db);
+      const dirs = await Promise.all(res.edges.map((e) => (e.node.directoryId ? l.directory.load(e.node.directoryId) : null)));
+      const paths = new Map(res.edges.map((e, i) => [e.node.id, dirs[i]?.path ?? null]));
+      return pageOut(res, (pr) => projectOut(pr, paths.get(pr.id) ?? null));
+    },
+  }));
+
+  r.add(m({
+    name: 'projects.get',
+    summary: 'One project with its phases and elevations',
+    description: 'Find the project by id, by GUID, or by name (+ directory_path when names repeat).',
+    scope: 'read',
+    params: z.object({
+      id: id.optional(),
+      guid: z.string().optional(),
+      name: z.string().optional(),
+      directory_path: z.string().optional(),
+      with_elevations: z.boolean().default(true),
+      with_parts: z.boolean().default(false).describe('Also each elevation’s glass and parts lines'),
+    }),
+    result: projectSchema,
+    async handler(p, ctx) {
+      const project = await catalog.getProject(ctx.services, { id: p.id, guid: p.guid, name: p.name, directoryPath: p.directory_path });
+      return projectTree(ctx.services, project, p.with_elevations, p.with_parts);
+    },
+  }));
+
+  r.add(m({
+    name: 'elevations.list',
+    summary: 'List elevations of a project or phase',
+    scope: 'read',
+    params: z.object({
+      project_id: id.optional(),
+      phase_id: id.optional(),
+      parse_status: z.enum(['pending', 'success', 'failed']).optional(),
+      ...page,
+    }),
+    result: pageSchema(elevationSchema),
+    async handler(p, ctx) {
+      const res = await catalog.listElevations(ctx.services, { projectId: p.project_id, phaseId: p.phase_id, parseStatus: p.parse_status }, p);
+      return pageOut(res, elevationOut);
+    },
+  }));
+
+  r.add(m({
+    name: 'elevations.get',
+    summary: 'One elevation with its glass and parts',
+    scope: 'read',
+    params: z.object({ id: id.optional(), guid: z.string().optional() }),
+    result: elevationSchema,
+    async handler(p, ctx) {
+      const e = await catalog.getElevation(ctx.services, { id: p.id, guid: p.guid });
+      const [glass, parts] = await Promise.all([catalog.glassOfElevation(ctx.services, e.id), catalog.partsOfElevation(ctx.services, e.id)]);
+      return { ...elevationOut(e), glass: snake(glass), parts: snake(parts) };
+    },
+  }));
+
+  r.add(m({
+    name: 'departments.tree',
+    summary: 'The iiko department tree (corporation → legal entities → departments …)',
+    scope: 'read',
+    params: z.object({
+      source_server: z.string().optional().describe('Only this configured iiko server'),
+      max_depth: z.number().int().min(0).max(100).optional().describe('0 = roots only'),
+      types: z.array(z.string()).optional().describe('Keep nodes of these types (and the ancestors leading to them)'),
+    }),
+    result: z.array(departmentNodeSchema),
+    async handler(p, ctx) {
+      return snake(await departments.departmentTree(ctx.services, { sourceServer: p.source_server, maxDepth: p.max_depth, types: p.types }));
+    },
+  }));
+
+  r.add(m({
+    name: 'departments.list',
+    summary: 'List departments (flat), by name',
+    scope: 'read',
+    params: z.object({
+      source_server: z.string().optional(),
+      type: z.string().optional(),
+      parent_id: id.optional(),
+      search: z.string().optional(),
+      ...page,
+    }),
+    result: pageSchema(z.record(z.string(), z.unknown())),
+    async handler(p, ctx) {
+      const res = await departments.listDepartments(ctx.services, { sourceServer: p.source_server, type: p.type, parentId: p.parent_id, search: p.search }, p);
+      return pageOut(res, (d: Department) => snake(d));
+    },
+  }));
+
+  r.add(m({
+    name: 'sales.daily',
+    summary: 'Daily sales totals per department (and per product) in a date range',
+    scope: 'read',
+    params: z.object({
+      from: day,
+      to: day,
+      department_ids: z.array(id).optional(),
+      product_code: z.string().optional(),
+      by_product: z.boolean().default(false),
+    }),
+    result: z.array(dailySalesSchema),
+    async handler(p, ctx) {
+      return snake(await departments.dailySales(ctx.services, {
+        from: p.from, to: p.to, departmentIds: p.department_ids, productCode: p.product_code, byProduct: p.by_product,
+      }));
+    },
+  }));
+
+  r.add(m({
+    name: 'products.list',
+    summary: 'List products with stock and marketplace ids, by SKU',
+    scope: 'read',
+    params: z.object({ search: z.string().optional(), sku: z.string().optional(), ean: z.string().optional(), ...page }),
+    result: pageSchema(productSchema),
+    async handler(p, ctx) {
+      const res = await commerce.listProducts(ctx.services, { search: p.search, sku: p.sku, ean: p.ean }, p);
+      const l = createLoaders(ctx.services.db);
+      const nodes = res.edges.map((e) => e.node);
+      const [stock, maps] = await Promise.all([
+        Promise.all(nodes.map((n) => l.stockOfProduct.load(n.id))),
+        Promise.all(nodes.map((n) => l.mappingsOfProduct.load(n.id))),
+      ]);
+      const extra = new Map(nodes.map((n, i) => [n.id, { stock: stock[i], maps: maps[i] }]));
+      return pageOut(res, (pr) => {
+        const { created_at: _c, ...rest } = snake(pr);
+        const x = extra.get(pr.id)!;
+        return {
+          ...rest,
+          stock: x.stock.map((s) => ({ location: s.location, quantity: s.quantity, updated_at: s.updatedAt })),
+          marketplaces: x.maps.map((mm) => {
+            const { id: _i, product_id: _p, created_at: _cc, updated_at: _u, ...mrest } = snake(mm);
+            return mrest;
+          }),
+        };
+      });
+    },
+  }));
+
+  r.add(m({
+    name: 'receipts.get',
+    summary: 'A fiscal receipt with its status, fiscal data and print attempts',
+    scope: 'receipts',
+    params: z.object({ id: id.optional(), client_uuid: z.string().optional() }),
+    result: receiptSchema,
+    async handler(p, ctx) {
+      const rec = await commerce.getReceipt(ctx.services, { id: p.id, clientUuid: p.client_uuid });
+      const attempts = await createLoaders(ctx.services.db).attemptsOfReceipt.load(rec.id);
+      const { expected_fiscal_document_number: _e, updated_at: _u, ...rest } = snake(rec);
+      return {
+        ...rest,
+        attempts: attempts.map((a) => {
+          const { id: _i, receipt_id: _r, ...arest } = snake(a);
+          return arest;
+        }),
+      };
+    },
+  }));
+
+  r.add(m({
+    name: 'forecasts.list',
+    summary: 'Sales forecasts (p10/p50/p90) by day',
+    scope: 'read',
+    params: z.object({
+      department_id: id.optional(),
+      product_code: z.string().optional(),
+      total_only: z.boolean().optional().describe('Only department totals'),
+      from: day.optional(),
+      to: day.optional(),
+      ...page,
+    }),
+    result: pageSchema(forecastSchema),
+    async handler(p, ctx) {
+      const res = await commerce.listForecasts(ctx.services, {
+        departmentId: p.department_id, productCode: p.product_code, totalOnly: p.total_only, from: p.from, to: p.to,
+      }, p);
+      const l = createLoaders(ctx.services.db);
+      const versions = await Promise.all(res.edges.map((e) => l.modelVersion.load(e.node.modelVersionId)));
+      const byId = new Map(versions.filter((v) => v).map((v) => [v!.id, v!]));
+      return pageOut(res, (f) => {
+        const v = byId.get(f.modelVersionId);
+        const { model_version_id: _m, created_at: _c, ...rest } = snake(f);
+        return { ...rest, model_version: v ? { id: v.id, name: v.name, version: v.version, algorithm: v.algorithm } : null };
+      });
+    },
+  }));
+
+  r.add(m({
+    name: 'sync.status',
+    summary: 'State and counters of a sync run (what an Odoo button polls)',
+    scope: 'read',
+    params: z.object({ run_id: id }),
+    result: syncRunSchema,
+    async handler(p, ctx) {
+      return snake(await syncRuns.getRun(ctx.services, p.run_id));
+    },
+  }));
+
+  r.add(m({
+    name: 'sync.list',
+    summary: 'Sync runs, newest first',
+    scope: 'read',
+    params: z.object({
+      kind: z.string().optional(),
+      status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']).optional(),
+      target: z.string().optional(),
+      ...page,
+    }),
+    result: pageSchema(syncRunSchema),
+    async handler(p, ctx) {
+      return pageOut(await syncRuns.listRuns(ctx.services, { kind: p.kind, status: p.status, target: p.target }, p), snake);
+    },
+  }));
+
+  r.add(m({
+    name: 'sync.cancel',
+    summary: 'Ask a queued or running sync run to stop',
+    scope: 'sync',
+    params: z.object({ run_id: id }),
+    result: syncRunSchema,
+    async handler(p, ctx) {
+      return snake(await syncRuns.cancelRun(ctx.services, p.run_id));
+    },
+  }));
+
+  return r;
+}

@@ -1,0 +1,104 @@
+/**
+ * What JSON-RPC answers look like: snake_case keys (the Python/Odoo convention the addons
+ * use), ids as numbers, money in minor units, timestamps as ISO-8601 UTC strings. The zod
+ * schemas here document results in the OpenRPC document (schema/openrpc.json).
+ */
+import { z } from 'zod';
+
+const str = z.string();
+const nstr = z.string().nullable();
+const nnum = z.number().nullable();
+const ts = z.string().describe('ISO-8601 UTC timestamp');
+const nts = ts.nullable();
+
+export const pageSchema = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({
+    items: z.array(item),
+    next_cursor: z.string().nullable().describe('Pass as `after` to get the next page; null on the last page'),
+  });
+
+export const glassSchema = z.object({ id: z.number(), glass_id: str, name: nstr });
+export const partSchema = z.object({
+  id: z.number(), kind: z.enum(['article', 'profile']), article_code: str, description: nstr, color: nstr,
+  amount: nnum, length: nnum, price_minor: nnum,
+});
+export const elevationSchema = z.object({
+  id: z.number(), guid: str, phase_id: z.number(), version_id: nstr, name: str, description: nstr, description2: nstr,
+  width: nnum, height: nnum, amount: nnum, changed_date: nts, auto_description: nstr, auto_description_short: nstr,
+  width_out: nnum, width_unit: nstr, height_out: nnum, height_unit: nstr, weight_out: nnum, weight_unit: nstr,
+  area_output: nnum, area_unit: nstr, system_code: nstr, system_name: nstr, system_long_name: nstr,
+  color_base_long: nstr, has_thumbnail: z.boolean(), parts_file_hash: nstr, parse_status: str, parse_error: nstr,
+  parsed_at: nts, synced_at: nts,
+  glass: z.array(glassSchema).optional().describe('With with_parts'),
+  parts: z.array(partSchema).optional().describe('With with_parts'),
+});
+export const phaseSchema = z.object({
+  id: z.number(), logikal_id: str, is_default: z.boolean(), name: str, description: nstr, synced_at: nts,
+  elevations: z.array(elevationSchema).optional(),
+});
+export const projectSchema = z.object({
+  id: z.number(), guid: str, name: str, directory_path: nstr, job_number: nstr, offer_number: nstr,
+  person_in_charge: nstr, created_date: nts, changed_date: nts, synced_at: nts, updated_at: ts,
+  phases: z.array(phaseSchema).optional().describe('projects.get only'),
+});
+
+type DepartmentNodeOut = {
+  id: number; guid: string; source_server: string; code: string | null; name: string; type: string;
+  taxpayer_id: string | null; depth: number; children: DepartmentNodeOut[];
+};
+export const departmentNodeSchema: z.ZodType<DepartmentNodeOut> = z.lazy(() =>
+  z.object({
+    id: z.number(), guid: str, source_server: str, code: nstr, name: str, type: str, taxpayer_id: nstr,
+    depth: z.number(), children: z.array(departmentNodeSchema),
+  }),
+);
+export const dailySalesSchema = z.object({
+  date: str, department_id: z.number(), product_code: nstr, quantity: z.number(), amount_minor: z.number(),
+});
+export const productSchema = z.object({
+  id: z.number(), sku: str, name: str, ean_codes: z.array(str), updated_at: ts,
+  stock: z.array(z.object({ location: str, quantity: z.number(), updated_at: ts })),
+  marketplaces: z.array(z.object({
+    marketplace: str, external_product_id: nstr, external_variant_id: nstr, external_inventory_id: nstr, external_offer_id: nstr,
+  })),
+});
+export const receiptSchema = z.object({
+  id: z.number(), client_uuid: str, status: str, operation: str, tax_system: nstr,
+  items: z.array(z.object({
+    name: str, price_minor: z.number(), quantity: z.number(), vat: str, payment_method: str, payment_subject: str,
+  })),
+  payments: z.array(z.object({ type: str, amount_minor: z.number() })),
+  total_minor: z.number(), customer_contact: nstr, fiscal_document_number: nnum, fiscal_sign: nstr, shift_number: nnum,
+  fiscalised_at: nts, attempt_count: z.number(), last_error: nstr, created_at: ts,
+  attempts: z.array(z.object({
+    started_at: ts, finished_at: nts, outcome: str, device_error_code: nnum, device_error_text: nstr,
+  })),
+});
+export const forecastSchema = z.object({
+  id: z.number(), department_id: z.number(), product_code: nstr, date: str, p10: z.number(), p50: z.number(),
+  p90: z.number(), model_version: z.object({ id: z.number(), name: str, version: str, algorithm: str }).nullable(),
+});
+export const syncRunSchema = z.object({
+  id: z.number(), kind: str, target: str,
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']),
+  counters: z.record(z.string(), z.number()), done: z.number(), total: nnum, error: nstr, last_step: nstr,
+  queued_at: ts, started_at: nts, finished_at: nts, updated_at: ts, duration_ms: nnum,
+});
+
+/** camelCase → snake_case keys, deeply; Buffers are dropped (binary never goes over JSON-RPC). */
+export function snake(value: unknown): any {
+  if (Array.isArray(value)) return value.map(snake);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    if (Buffer.isBuffer(value)) return undefined;
+    const src = typeof (value as { toJSON?: unknown }).toJSON === 'function' && !(value instanceof Date)
+      ? (value as { toJSON(): object }).toJSON()
+      : value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(src as object)) {
+      if (Buffer.isBuffer(v) || typeof v === 'function') continue;
+      out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = snake(v);
+    }
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,70 @@
+/**
+ * Read use-cases over products, stock, receipts and forecasts. Their writers arrive with the
+ * Allegro/Wix, cash-register and forecasting issues; the shapes are fixed here.
+ */
+import { AppError } from '../errors';
+import { Forecast, Product, Receipt } from '../models';
+import type { ServiceContext } from './context';
+import { paginate, type Page, type PageArgs } from './pagination';
+
+export async function listProducts(
+  ctx: ServiceContext,
+  filter: { search?: string | null; sku?: string | null; ean?: string | null } = {},
+  page: PageArgs = {},
+  order: { field: 'sku' | 'name' | 'id'; direction: 'asc' | 'desc' } = { field: 'sku', direction: 'asc' },
+): Promise<Page<Product>> {
+  const q = ctx.db('products');
+  if (filter.sku) q.where('products.sku', filter.sku);
+  if (filter.search) {
+    const p = `%${filter.search.toLowerCase()}%`;
+    q.where((w) => w.whereRaw('lower(products.name) like ?', [p]).orWhereRaw('lower(products.sku) like ?', [p]));
+  }
+  // EAN codes are a JSON array; a quoted substring match works on SQLite text and PG json text alike.
+  if (filter.ean) q.whereRaw('cast(products.ean_codes as text) like ?', [`%"${filter.ean.replace(/[^0-9]/g, '')}"%`]);
+  return paginate(q, 'products', page, { column: order.field, direction: order.direction }, (r) => Product.fromDatabaseJson(r));
+}
+
+export async function getProduct(ctx: ServiceContext, key: { id?: number | null; sku?: string | null }): Promise<Product> {
+  const p = key.id != null ? await Product.query(ctx.db).findById(key.id) : key.sku ? await Product.query(ctx.db).findOne({ sku: key.sku }) : undefined;
+  if (!p) throw AppError.notFound('Product', key.id ?? key.sku ?? '');
+  return p;
+}
+
+export const RECEIPT_STATUSES = ['queued', 'printing', 'fiscalised', 'failed', 'dead', 'cancelled'] as const;
+
+export async function listReceipts(
+  ctx: ServiceContext,
+  filter: { status?: string | null } = {},
+  page: PageArgs = {},
+  order: { field: 'id' | 'createdAt'; direction: 'asc' | 'desc' } = { field: 'id', direction: 'desc' },
+): Promise<Page<Receipt>> {
+  const q = ctx.db('receipts');
+  if (filter.status) q.where('receipts.status', filter.status);
+  return paginate(q, 'receipts', page, { column: order.field, direction: order.direction }, (r) => Receipt.fromDatabaseJson(r));
+}
+
+export async function getReceipt(ctx: ServiceContext, key: { id?: number | null; clientUuid?: string | null }): Promise<Receipt> {
+  const r =
+    key.id != null
+      ? await Receipt.query(ctx.db).findById(key.id)
+      : key.clientUuid
+        ? await Receipt.query(ctx.db).findOne({ clientUuid: key.clientUuid.toLowerCase() })
+        : undefined;
+  if (!r) throw AppError.notFound('Receipt', key.id ?? key.clientUuid ?? '');
+  return r;
+}
+
+export async function listForecasts(
+  ctx: ServiceContext,
+  filter: { departmentId?: number | null; productCode?: string | null; totalOnly?: boolean | null; from?: string | null; to?: string | null; modelVersionId?: number | null } = {},
+  page: PageArgs = {},
+): Promise<Page<Forecast>> {
+  const q = ctx.db('forecasts');
+  if (filter.departmentId != null) q.where('forecasts.departmentId', filter.departmentId);
+  if (filter.productCode) q.where('forecasts.productCode', filter.productCode);
+  if (filter.totalOnly) q.whereNull('forecasts.productCode');
+  if (filter.from) q.where('forecasts.date', '>=', filter.from);
+  if (filter.to) q.where('forecasts.date', '<=', filter.to);
+  if (filter.modelVersionId != null) q.where('forecasts.modelVersionId', filter.modelVersionId);
+  return paginate(q, 'forecasts', page, { column: 'date', direction: 'asc' }, (r) => Forecast.fromDatabaseJson(r));
+}

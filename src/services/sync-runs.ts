@@ -1,0 +1,219 @@
+/**
+ * Sync runs: the durable record of every long job (force syncs, imports, printing batches)
+ * and the only way progress leaves a job. Each change is stored first, then published, so a
+ * subscriber, a `sync.status` poll and a CLI progress bar all see the same state, and a late
+ * subscriber catches up from the stored row.
+ */
+import type { Knex } from 'knex';
+import { nowIso } from '../db/time';
+import { AppError } from '../errors';
+import { FINISHED_SYNC_STATUSES, SyncEvent, SyncRun, type SyncStatus } from '../models';
+import type { ServiceContext } from './context';
+import { paginate, type Page, type PageArgs } from './pagination';
+
+export interface SyncRunView {
+  id: number;
+  kind: string;
+  target: string;
+  status: SyncStatus;
+  counters: Record<string, number>;
+  done: number;
+  total: number | null;
+  error: string | null;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  /** Wall time from start to finish (or to now while running), in milliseconds. */
+  durationMs: number | null;
+  /** The latest progress step, e.g. "elevations" or "parts-list P03". */
+  lastStep: string | null;
+}
+
+export interface ProgressInput {
+  step: string;
+  message?: string;
+  done?: number;
+  total?: number;
+  /** Replaces the named counters (others are kept). */
+  counters?: Record<string, number>;
+}
+
+export function isFinished(status: SyncStatus): boolean {
+  return FINISHED_SYNC_STATUSES.includes(status);
+}
+
+export function toView(run: SyncRun, lastStep: string | null = null): SyncRunView {
+  const start = run.startedAt ? Date.parse(run.startedAt) : null;
+  const end = run.finishedAt ? Date.parse(run.finishedAt) : Date.now();
+  return {
+    id: run.id,
+    kind: run.kind,
+    target: run.target,
+    status: run.status,
+    counters: run.counters ?? {},
+    done: run.done,
+    total: run.total,
+    error: run.error,
+    queuedAt: run.queuedAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    updatedAt: run.updatedAt,
+    durationMs: start === null ? null : Math.max(0, end - start),
+    lastStep,
+  };
+}
+
+async function load(db: Knex, id: number): Promise<SyncRun> {
+  const run = await SyncRun.query(db).findById(id);
+  if (!run) throw AppError.notFound('Sync run', id);
+  return run;
+}
+
+async function lastStep(db: Knex, id: number): Promise<string | null> {
+  const ev = await SyncEvent.query(db).where({ runId: id }).orderBy('seq', 'desc').first();
+  return ev?.step ?? null;
+}
+
+async function publish(ctx: ServiceContext, run: SyncRun, step: string | null): Promise<SyncRunView> {
+  const v = toView(run, step);
+  ctx.events.publish('SYNC_RUN_UPDATED', run.id, v);
+  return v;
+}
+
+export async function createRun(
+  ctx: ServiceContext,
+  input: { kind: string; target: string; total?: number | null },
+): Promise<SyncRunView> {
+  const now = nowIso();
+  const run = await SyncRun.query(ctx.db).insertAndFetch({
+    kind: input.kind,
+    target: input.target,
+    status: 'queued',
+    counters: {},
+    done: 0,
+    total: input.total ?? null,
+    queuedAt: now,
+    updatedAt: now,
+  });
+  return publish(ctx, run, null);
+}
+
+export async function startRun(ctx: ServiceContext, id: number): Promise<SyncRunView> {
+  const now = nowIso();
+  await SyncRun.query(ctx.db).patch({ status: 'running', startedAt: now, updatedAt: now }).findById(id);
+  return publish(ctx, await load(ctx.db, id), 'started');
+}
+
+/** Records one progress event and folds it into the run row, in one transaction. */
+export async function reportProgress(ctx: ServiceContext, id: number, p: ProgressInput): Promise<SyncRunView> {
+  const run = await ctx.db.transaction(async (trx) => {
+    const current = await load(trx, id);
+    if (isFinished(current.status)) return current;
+    const last = await SyncEvent.query(trx).where({ runId: id }).max('seq as seq').first();
+    const seq = Number((last as unknown as { seq: number | null })?.seq ?? 0) + 1;
+    const counters = { ...current.counters, ...(p.counters ?? {}) };
+    const now = nowIso();
+    await SyncEvent.query(trx).insert({
+      runId: id,
+      seq,
+      step: p.step,
+      message: p.message ?? null,
+      done: p.done ?? null,
+      total: p.total ?? null,
+      counters: p.counters ?? null,
+      at: now,
+    });
+    await SyncRun.query(trx)
+      .patch({ counters, done: p.done ?? current.done, total: p.total ?? current.total, updatedAt: now })
+      .findById(id);
+    return load(trx, id);
+  });
+  return publish(ctx, run, p.step);
+}
+
+export async function finishRun(
+  ctx: ServiceContext,
+  id: number,
+  status: Exclude<SyncStatus, 'queued' | 'running'>,
+  error?: string | null,
+): Promise<SyncRunView> {
+  const now = nowIso();
+  const changed = await SyncRun.query(ctx.db)
+    .patch({ status, error: error ?? null, finishedAt: now, updatedAt: now })
+    .findById(id)
+    .whereIn('status', ['queued', 'running']);
+  const run = await load(ctx.db, id);
+  if (!changed) return toView(run, await lastStep(ctx.db, id));
+  return publish(ctx, run, status);
+}
+
+/** Asks a queued or running job to stop; the job sees the status and ends at its next step. */
+export async function cancelRun(ctx: ServiceContext, id: number): Promise<SyncRunView> {
+  const run = await load(ctx.db, id);
+  if (isFinished(run.status)) {
+    throw new AppError('CONFLICT', `Sync run ${id} already ${run.status}`, { status: run.status });
+  }
+  return finishRun(ctx, id, 'cancelled', 'cancelled on request');
+}
+
+/** At start-up: runs left queued or running by a previous process are marked interrupted. */
+export async function markInterruptedRuns(ctx: ServiceContext): Promise<number> {
+  const now = nowIso();
+  return SyncRun.query(ctx.db)
+    .patch({ status: 'interrupted', error: 'the process stopped while this run was active', finishedAt: now, updatedAt: now })
+    .whereIn('status', ['queued', 'running']);
+}
+
+export async function getRun(ctx: ServiceContext, id: number): Promise<SyncRunView> {
+  return toView(await load(ctx.db, id), await lastStep(ctx.db, id));
+}
+
+export interface SyncRunFilter {
+  kind?: string | null;
+  status?: SyncStatus | null;
+  target?: string | null;
+}
+
+export async function listRuns(
+  ctx: ServiceContext,
+  filter: SyncRunFilter,
+  page: PageArgs,
+  order: { column: 'id' | 'queuedAt'; direction: 'asc' | 'desc' } = { column: 'id', direction: 'desc' },
+): Promise<Page<SyncRunView>> {
+  const q = ctx.db('syncRuns');
+  if (filter.kind) q.where('syncRuns.kind', filter.kind);
+  if (filter.status) q.where('syncRuns.status', filter.status);
+  if (filter.target) q.where('syncRuns.target', filter.target);
+  return paginate(q, 'syncRuns', page, order, (row) => toView(SyncRun.fromDatabaseJson(row)));
+}
+
+export async function listRunEvents(ctx: ServiceContext, runId: number, afterSeq = 0): Promise<SyncEvent[]> {
+  await load(ctx.db, runId);
+  return SyncEvent.query(ctx.db).where({ runId }).where('seq', '>', afterSeq).orderBy('seq');
+}
+
+/**
+ * Streams a run's state: first the stored state (so late subscribers catch up), then every
+ * update, ending after a finished state. Subscribes before reading so no update is missed.
+ */
+export async function* watchRun(ctx: ServiceContext, id: number): AsyncGenerator<SyncRunView> {
+  const updates = ctx.events.subscribe('SYNC_RUN_UPDATED', id)[Symbol.asyncIterator]();
+  try {
+    const current = await getRun(ctx, id);
+    yield current;
+    if (isFinished(current.status)) return;
+    let lastUpdated = current.updatedAt;
+    while (true) {
+      const next = await updates.next();
+      if (next.done) return;
+      const v = next.value as SyncRunView;
+      if (v.updatedAt < lastUpdated && !isFinished(v.status)) continue; // stale, already covered
+      lastUpdated = v.updatedAt;
+      yield v;
+      if (isFinished(v.status)) return;
+    }
+  } finally {
+    await updates.return?.();
+  }
+}

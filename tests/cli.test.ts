@@ -1,0 +1,60 @@
+/**
+ * The `companion` CLI as users run it (the built binary in a child process): migrate, seed,
+ * API keys, schema emission and configuration errors.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, makeTestDb, type TestDb } from './helpers/db';
+import { runCli } from './helpers/cli';
+import { rpc, gql } from './helpers/server';
+import { startServe } from './helpers/cli';
+
+describe.each(DB_KINDS)('companion CLI on %s', (kind) => {
+  let tdb: TestDb;
+  beforeAll(() => {
+    tdb = makeTestDb(kind);
+  });
+  afterAll(async () => {
+    await tdb.drop();
+  });
+
+  it('migrate, seed, and apikey create | list | revoke', async () => {
+    const env = { ...tdb.env, LOG_LEVEL: 'warn' };
+    expect((await runCli(['migrate', '--status'], env)).stdout).toMatch(/pending: 20261122_0001_core/);
+    expect((await runCli(['migrate'], env)).stdout).toMatch(/applied: 20261122_0001_core/);
+    expect((await runCli(['migrate'], env)).stdout).toMatch(/already up to date/);
+    expect((await runCli(['seed'], env)).stdout).toMatch(/seeded/);
+    expect((await runCli(['seed'], env)).stdout).toMatch(/already present/);
+
+    const created = await runCli(['apikey', 'create', '--name', 'odoo', '--scopes', 'read,sync'], env);
+    expect(created.code).toBe(0);
+    const key = /(oc_[a-z0-9]{10}_[A-Za-z0-9_-]{43})/.exec(created.stdout)![1];
+    const listed = await runCli(['apikey', 'list'], env);
+    expect(listed.stdout).toMatch(/odoo\s+read,sync/);
+    expect(listed.stdout).not.toContain(key);
+
+    const bad = await runCli(['apikey', 'create', '--name', 'x', '--scopes', 'root'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown scope.*root/);
+
+    const srv = await startServe([], env);
+    try {
+      expect((await rpc(srv.url, key, { jsonrpc: '2.0', id: 1, method: 'projects.list' })).status).toBe(200);
+      const prefix = key.split('_').slice(0, 2).join('_');
+      expect((await runCli(['apikey', 'revoke', prefix], env)).stdout).toMatch(/revoked/);
+      // Revocation takes effect on the running server's next request.
+      expect((await gql(srv.url, key, '{ __typename }')).status).toBe(401);
+    } finally {
+      srv.child.kill('SIGTERM');
+      expect(await srv.exited).toBe(0);
+    }
+  });
+});
+
+describe('companion CLI configuration errors', () => {
+  it('exits 2 naming the bad variable', async () => {
+    const r = await runCli(['migrate'], { PORT: 'eighty', DATABASE_URL: 'mysql://nope' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/PORT/);
+    expect(r.stderr).toMatch(/DATABASE_URL: must start with postgres/);
+  });
+});
