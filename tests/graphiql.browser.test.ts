@@ -10,7 +10,7 @@ import express from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphiqlMiddleware } from '../src/http/graphiql';
-import { startGraphiqlFixtureServer } from './helpers/graphiql-fixture-server';
+import { startTestServer } from './helpers/server';
 
 const ROOT = join(__dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -48,7 +48,8 @@ beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist/public/graphiql/graphiql.js'))) {
     execFileSync(process.execPath, ['scripts/build-graphiql.mjs'], { cwd: ROOT, stdio: 'inherit' });
   }
-  server = await startGraphiqlFixtureServer();
+  // The real middleware (SQLite, demo data), so the page is tested against the real schema.
+  server = await startTestServer({ db: 'sqlite' });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }, 120_000);
 
@@ -190,14 +191,14 @@ describe('GraphiQL page in Chromium', { timeout: 60_000 }, () => {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         const storage = (globalThis as any).localStorage;
         storage.setItem('graphiql:headers', JSON.stringify({ authorization: `Bearer ${key}` }));
-        storage.setItem('graphiql:query', 'subscription { count(to: 3) }');
+        storage.setItem('graphiql:query', 'subscription { syncRunUpdated(id: 1) { status } }');
       },
       [server.adminKey] as const,
     );
     await page.goto(`${server.url}/graphql`);
 
-    // GraphiQL shows the latest event of a subscription.
-    expect(await runAndReadResult(page, '3')).toEqual({ data: { count: 3 } });
+    // GraphiQL shows the latest event: the demo's finished sync run, streamed then completed.
+    expect(await runAndReadResult(page, 'SUCCEEDED')).toEqual({ data: { syncRunUpdated: { status: 'SUCCEEDED' } } });
     expect(urls.some((u) => u === `${server.url.replace('http:', 'ws:')}/graphql`)).toBe(true);
     expect(offOrigin(urls)).toEqual([]);
     expect(errors).toEqual([]);

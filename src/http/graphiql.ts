@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import express, { type Request, type RequestHandler, type Response } from 'express';
+import { repoRoot } from '../paths';
 
 export interface GraphiqlOptions {
   /** Path of the GraphQL endpoint, relative to where the router is mounted (e.g. "/graphql"). */
@@ -34,7 +35,7 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 export function graphiqlMiddleware(opts: GraphiqlOptions): express.Router {
-  const assetsDir = opts.assetsDir ?? join(findRepoRoot(__dirname), 'dist', 'public', 'graphiql');
+  const assetsDir = opts.assetsDir ?? join(repoRoot(), 'dist', 'public', 'graphiql');
   const title = opts.title ?? 'GraphiQL';
   const version = assetVersion(assetsDir);
   const router = express.Router();
@@ -146,13 +147,3 @@ function escapeHtml(s: string): string {
  * tsc copied into dist/ (it does when some module imports package.json) is not
  * the root: its parent is.
  */
-function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const parent = dirname(dir);
-      const isBuildCopy = basename(dir) === 'dist' && existsSync(join(parent, 'package.json'));
-      return isBuildCopy ? parent : dir;
-    }
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-}
