@@ -229,6 +229,7 @@ export async function up(knex: Knex): Promise<void> {
     t.json('counters').notNullable();
     t.integer('done').notNullable().defaultTo(0);
     t.integer('total');
+    t.string('last_step', 128); // the latest progress step, or the final status
     t.text('error');
     t.timestamp('queued_at', { useTz: true }).notNullable();
     t.timestamp('started_at', { useTz: true });

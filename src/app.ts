@@ -24,6 +24,8 @@ import { createLogger, type Logger } from './logger';
 import { authenticateKey, bearerToken } from './services/api-keys';
 import type { ServiceContext } from './services/context';
 import { markInterruptedRuns } from './services/sync-runs';
+import { createLogikalClient } from './services/logikal';
+import { JobRunner } from './jobs/runner';
 import { hasScope } from './auth/scopes';
 import { packageVersion } from './paths';
 
@@ -46,6 +48,8 @@ export interface Companion {
 
 export interface CreateOptions {
   logger?: Logger;
+  /** Called last in stop(), e.g. to stop a demo simulator started with the server. */
+  onStop?: () => Promise<void>;
   /** Apply pending migrations before serving (the CLI's serve does; tests may pre-migrate). */
   migrate?: boolean;
 }
@@ -59,7 +63,9 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
     if (applied.length) logger.info({ applied }, 'migrations applied');
   }
   const events = createEventBus();
-  const services: ServiceContext = { db, events, logger };
+  const jobs = new JobRunner(logger);
+  const logikal = createLogikalClient(config.logikal, logger);
+  const services: ServiceContext = { db, events, logger, jobs, config, integrations: { logikal } };
   const interrupted = await markInterruptedRuns(services);
   if (interrupted) logger.warn({ interrupted }, 'sync runs left active by a previous process marked interrupted');
 
@@ -108,13 +114,13 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
   const schema = buildGraphQLSchema();
   const gql = await createGraphQLTransport({
     schema, httpServer, services, logger, metrics, authenticate,
-    limits: config.graphql, bodyLimitBytes: config.bodyLimitBytes,
+    limits: config.graphql, bodyLimitBytes: config.bodyLimitBytes, shutdownTimeoutMs: config.shutdownTimeoutMs,
   });
   app.use(graphiqlMiddleware({ endpoint: '/graphql', title: 'odoo-companion GraphiQL' }));
   app.use('/graphql', ...gql.middleware);
 
   app.use((req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${req.path}` } });
+    res.status(404).json({ errors: [{ message: `No route for ${req.method} ${req.path}`, extensions: { code: 'NOT_FOUND' } }] });
   });
   app.use(errorHandler(logger));
 
@@ -141,7 +147,11 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
         } finally {
           clearTimeout(timer);
           if (httpServer.listening) await new Promise((r) => httpServer.close(() => r(undefined)));
+          // Running syncs stop at their next step, log out of remote systems and mark their runs.
+          await jobs.stop(config.shutdownTimeoutMs);
+          logikal?.close();
           await db.destroy();
+          await opts.onStop?.();
           logger.info('stopped');
         }
       })()),
@@ -154,9 +164,11 @@ function accessLog(logger: Logger, metrics: Metrics): express.RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const route = ['/graphql', '/jsonrpc', '/healthz', '/readyz', '/metrics'].includes(req.path) ? req.path : 'other';
+      // originalUrl: routers mounted on a path (app.use('/graphql', …)) strip it from req.path.
+      const path = req.originalUrl.split('?')[0];
+      const route = ['/graphql', '/jsonrpc', '/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
       metrics.observe('http', `${req.method} ${route}`, res.statusCode < 500 ? 'ok' : 'error', ms / 1000);
-      logger.info({ requestId: req.id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      logger.info({ requestId: req.id, method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };
@@ -166,7 +178,8 @@ function accessLog(logger: Logger, metrics: Metrics): express.RequestHandler {
 function errorHandler(logger: Logger): express.ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (isAppError(err)) {
-      res.status(HTTP_STATUS[err.code]).json({ error: { code: err.code, message: err.message } });
+      if (err.code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Bearer');
+      res.status(HTTP_STATUS[err.code]).json({ errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }] });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string; limit?: number };

@@ -34,6 +34,26 @@ const envSchema = z.object({
   METRICS_REQUIRE_AUTH: bool.default(true),
   /** Seconds a graceful shutdown waits for in-flight requests before closing them. */
   SHUTDOWN_TIMEOUT_S: z.coerce.number().min(0).max(600).default(15),
+
+  // ---- Orgadata Logikal (docs/logikal.md)
+  /** Base URL including /api/v3. Unset: force sync is unavailable, except under `serve --demo`,
+   *  which starts the built-in simulator. */
+  LOGIKAL_URL: z.string().url('must be a URL like https://logikal.example.com/api/v3').optional(),
+  LOGIKAL_USERNAME: z.string().min(1).optional(),
+  LOGIKAL_PASSWORD: z.string().min(1).optional(),
+  /** Sent as `erp` in POST /auth; both known clients send true. */
+  LOGIKAL_ERP: bool.default(true),
+  /** Parallel API sessions a force sync may hold (licence seats: keep it small until known). */
+  LOGIKAL_MAX_SESSIONS: z.coerce.number().int().min(1).max(32).default(2),
+  /** May one session select a sibling elevation? auto = try once, then remember. */
+  LOGIKAL_SIBLING_SELECT: z.enum(['auto', 'on', 'off']).default('auto'),
+  LOGIKAL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  LOGIKAL_PARTS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  LOGIKAL_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  /** Download thumbnails (PNG, 300x300) with the elevation list. */
+  LOGIKAL_THUMBNAILS: bool.default(true),
+  /** Demo only: the built-in simulator's latency, as a fraction of the real server's. */
+  LOGIKAL_DEMO_LATENCY_SCALE: z.coerce.number().min(0).max(10).default(0.2),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -57,6 +77,22 @@ export interface AppConfig {
   jsonrpc: { maxBatch: number };
   metricsRequireAuth: boolean;
   shutdownTimeoutMs: number;
+  logikal: LogikalConfig;
+}
+
+export interface LogikalConfig {
+  /** null: not configured (force sync answers UNAVAILABLE unless the demo simulator runs). */
+  url: string | null;
+  username: string | null;
+  password: string | null;
+  erp: boolean;
+  maxSessions: number;
+  siblingSelect: 'auto' | 'on' | 'off';
+  timeoutMs: number;
+  partsListTimeoutMs: number;
+  retries: number;
+  thumbnails: boolean;
+  demoLatencyScale: number;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +112,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.LOGIKAL_URL && (!e.LOGIKAL_USERNAME || !e.LOGIKAL_PASSWORD)) {
+    throw new ConfigError('Invalid configuration:\n  LOGIKAL_USERNAME / LOGIKAL_PASSWORD: required when LOGIKAL_URL is set');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   let database: DatabaseConfig;
   if (e.DATABASE_URL && /^postgres/.test(e.DATABASE_URL)) {
@@ -95,6 +134,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jsonrpc: { maxBatch: e.JSONRPC_MAX_BATCH },
     metricsRequireAuth: e.METRICS_REQUIRE_AUTH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_S * 1000,
+    logikal: {
+      url: e.LOGIKAL_URL ?? null,
+      username: e.LOGIKAL_USERNAME ?? null,
+      password: e.LOGIKAL_PASSWORD ?? null,
+      erp: e.LOGIKAL_ERP,
+      maxSessions: e.LOGIKAL_MAX_SESSIONS,
+      siblingSelect: e.LOGIKAL_SIBLING_SELECT,
+      timeoutMs: e.LOGIKAL_TIMEOUT_MS,
+      partsListTimeoutMs: e.LOGIKAL_PARTS_TIMEOUT_MS,
+      retries: e.LOGIKAL_RETRIES,
+      thumbnails: e.LOGIKAL_THUMBNAILS,
+      demoLatencyScale: e.LOGIKAL_DEMO_LATENCY_SCALE,
+    },
   };
 }
 
@@ -105,6 +157,7 @@ export function describeConfig(c: AppConfig): Record<string, unknown> {
     host: c.host,
     port: c.port,
     logLevel: c.logLevel,
+    logikal: { url: c.logikal.url ?? 'not configured', username: c.logikal.username, maxSessions: c.logikal.maxSessions },
   };
 }
 

@@ -28,8 +28,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 };
 
 /**
- * JSON-RPC codes for application errors, in the implementation-defined server-error
- * range -32000..-32099 the spec reserves for us. docs/jsonrpc.md lists them.
+ * JSON-RPC codes per error. Invalid input and internal errors use the spec's own codes
+ * (-32602, -32603); the others sit in the implementation-defined server-error range
+ * -32000..-32099. docs/jsonrpc.md lists them.
  */
 export const JSONRPC_CODE: Record<ErrorCode, number> = {
   BAD_USER_INPUT: -32602,

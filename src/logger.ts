@@ -22,6 +22,7 @@ export const REDACT_PATHS = [
   '*.token',
   'token',
   '*.secret',
+  'secret',
   'key',
   '*.key',
   'connectionParams',

@@ -71,7 +71,7 @@ describe('operations endpoints', () => {
   it('answers unknown routes with a JSON 404', async () => {
     const r = await fetch(`${s.url}/nope`);
     expect(r.status).toBe(404);
-    expect(((await r.json()) as any).error.code).toBe('NOT_FOUND');
+    expect(((await r.json()) as any).errors[0].extensions.code).toBe('NOT_FOUND');
   });
 });
 

@@ -9,11 +9,18 @@ import { createKnex, ensureSchema } from '../db/knex';
 import { migrateLatest, pendingMigrations, rollbackAll } from '../db/migrate';
 import { isAppError } from '../errors';
 import { createEventBus } from '../events/bus';
+import { JobRunner } from '../jobs/runner';
+import { createLogikalClient } from '../services/logikal';
 import { createLogger } from '../logger';
 import { writeSchemaFiles } from '../schema-files';
 import * as apiKeys from '../services/api-keys';
 import type { ServiceContext } from '../services/context';
 import { isDemoSeeded, seedDemo } from '../../seeds';
+import { withDemoLogikal } from '../integrations/logikal/demo';
+import type { LogikalSimulator } from '../integrations/logikal/simulator';
+import * as logikal from '../services/logikal';
+import { getRun, watchEvents, type SyncEventView } from '../services/sync-runs';
+import { renderCounters, renderEvent } from './progress';
 
 type Out = { log(msg: string): void; error(msg: string): void };
 
@@ -21,7 +28,11 @@ type Out = { log(msg: string): void; error(msg: string): void };
 async function openServices(config: AppConfig): Promise<ServiceContext> {
   const db = createKnex(config.database);
   await ensureSchema(db, config.database);
-  return { db, events: createEventBus(), logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) };
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  return {
+    db, events: createEventBus(), logger, jobs: new JobRunner(logger), config,
+    integrations: { logikal: createLogikalClient(config.logikal, logger) },
+  };
 }
 
 async function withServices<T>(config: AppConfig, fn: (s: ServiceContext) => Promise<T>): Promise<T> {
@@ -29,6 +40,8 @@ async function withServices<T>(config: AppConfig, fn: (s: ServiceContext) => Pro
   try {
     return await fn(s);
   } finally {
+    await s.jobs.stop(s.config.shutdownTimeoutMs);
+    s.integrations.logikal?.close();
     await s.db.destroy();
   }
 }
@@ -53,8 +66,11 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
     .description('Migrate the database and serve GraphQL, GraphiQL and JSON-RPC')
     .option('--demo', 'seed demo data on an empty database and create a first admin key')
     .action(async (o: { demo?: boolean }) => {
-      const cfg = config();
-      const companion = await createCompanion(cfg);
+      let cfg = config();
+      let simulator: LogikalSimulator | null = null;
+      if (o.demo) ({ config: cfg, simulator } = await withDemoLogikal(cfg));
+      const companion = await createCompanion(cfg, { onStop: async () => simulator?.close() });
+      if (simulator) companion.logger.info({ url: simulator.url }, 'demo Logikal simulator started (set LOGIKAL_URL to use a real server)');
       companion.logger.info({ config: describeConfig(cfg), version: VERSION }, 'starting');
       if (o.demo) {
         if (!(await isDemoSeeded(companion.db))) {
@@ -116,6 +132,40 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
         }
         out.log(`seeded: ${JSON.stringify(await seedDemo(db))}`);
       });
+    });
+
+  const sync = program.command('sync').description('Run a sync and follow its progress');
+  sync
+    .command('logikal')
+    .description('Force sync of one Logikal project, with a live progress bar')
+    .requiredOption('--directory <path>', 'Logikal directory path, e.g. "Demo Odoo"')
+    .requiredOption('--project <nameOrGuid>', 'project name (unique in the directory) or GUID')
+    .option('--full', 're-download unchanged parts lists too')
+    .option('--demo', 'use the built-in Logikal simulator when LOGIKAL_URL is not set')
+    .action(async (o: { directory: string; project: string; full?: boolean; demo?: boolean }) => {
+      let cfg = config();
+      let simulator: LogikalSimulator | null = null;
+      if (o.demo) ({ config: cfg, simulator } = await withDemoLogikal(cfg));
+      try {
+        await withServices(cfg, async (s) => {
+          await migrateLatest(s.db);
+          const started = Date.now();
+          const { run, joined } = await logikal.forceSyncProject(s, { directory: o.directory, project: o.project, full: o.full });
+          out.log(`sync run ${run.id}${joined ? ' (joined the running one)' : ''}: ${run.target}`);
+          let last: SyncEventView | null = null;
+          for await (const e of watchEvents(s, run.id)) {
+            renderEvent(e, process.stdout, started);
+            last = e;
+          }
+          if (process.stdout.isTTY) process.stdout.write('\n');
+          const final = await getRun(s, run.id);
+          out.log(`${final.status} in ${((final.durationMs ?? 0) / 1000).toFixed(1)} s${final.error ? ` (${final.error})` : ''}`);
+          out.log(renderCounters(last?.counters ?? final.counters));
+          if (final.status !== 'succeeded') process.exitCode = 1;
+        });
+      } finally {
+        await simulator?.close();
+      }
     });
 
   const apikey = program.command('apikey').description('Manage API keys');

@@ -5,11 +5,13 @@
  * default without touching publishers or subscribers (createPubSub takes an eventTarget).
  */
 import { createPubSub } from '@graphql-yoga/subscription';
-import type { SyncRunView } from '../services/sync-runs';
+import type { SyncEventView, SyncRunView } from '../services/sync-runs';
 
 export type EventMap = {
   /** A sync run changed (status, counters or a new progress event); keyed by run id. */
   SYNC_RUN_UPDATED: [runId: number, run: SyncRunView];
+  /** A progress event of a run (the final one carries the run's end status). */
+  SYNC_EVENT: [runId: number, event: SyncEventView];
 };
 
 export type EventBus = ReturnType<typeof createEventBus>;

@@ -63,13 +63,13 @@ export function checkOperationLimits(
       extensions: { code: 'QUERY_TOO_DEEP', depth, maxDepth: limits.maxDepth, http: { status: 400 } },
     });
   }
-  const complexity = getComplexity({
-    schema,
-    query: document,
-    operationName: operation.name?.value,
-    variables,
-    estimators: [estimator],
-  });
+  let complexity: number;
+  try {
+    complexity = getComplexity({ schema, query: document, operationName: operation.name?.value, variables, estimators: [estimator] });
+  } catch (e) {
+    // getComplexity coerces variables; a wrongly typed variable is the caller's error.
+    throw new GraphQLError((e as Error).message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  }
   if (complexity > limits.maxComplexity) {
     throw new GraphQLError(
       `Query complexity ${complexity} exceeds the limit ${limits.maxComplexity}; ask for smaller pages (first/last) or fewer nested lists`,

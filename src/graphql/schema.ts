@@ -6,6 +6,7 @@ import { AdminResolver } from '../resolvers/admin.resolver';
 import { CatalogResolver } from '../resolvers/catalog.resolver';
 import { CommerceResolver } from '../resolvers/commerce.resolver';
 import { DepartmentsResolver } from '../resolvers/departments.resolver';
+import { LogikalResolver } from '../resolvers/logikal.resolver';
 import { relationResolvers } from '../resolvers/relations';
 import { SyncResolver } from '../resolvers/sync.resolver';
 import type { GraphQLContext } from './context';
@@ -24,7 +25,7 @@ let cached: GraphQLSchema | undefined;
 /** The schema is built once per process (type-graphql keeps its metadata globally). */
 export function buildGraphQLSchema(): GraphQLSchema {
   cached ??= buildSchemaSync({
-    resolvers: [CatalogResolver, DepartmentsResolver, CommerceResolver, SyncResolver, AdminResolver, ...relationResolvers],
+    resolvers: [CatalogResolver, DepartmentsResolver, CommerceResolver, SyncResolver, LogikalResolver, AdminResolver, ...relationResolvers],
     authChecker,
     validate: false,
     // Every @Subscription here brings its own `subscribe` (reading the companion's EventBus

@@ -297,3 +297,16 @@ export const ReceiptConnection = connectionOf(Receipt, 'Receipt');
 export const ForecastConnection = connectionOf(Forecast, 'Forecast');
 export const SyncRunConnection = connectionOf(SyncRun, 'SyncRun');
 
+
+@ObjectType({ description: 'One step of a sync run’s progress (the last one carries the final status)' })
+export class SyncProgressEvent {
+  @Field(() => ID) runId!: number;
+  @Field(() => Int, { description: 'Position in the run’s event log, from 1' }) seq!: number;
+  @Field(() => String, { description: 'login, phases, elevations, parts-lists, parts-list, … or the final status' }) step!: string;
+  @Field(() => String, { nullable: true, description: 'What the step is about, e.g. the elevation name' }) message!: string | null;
+  @Field(() => Int, { nullable: true }) done!: number | null;
+  @Field(() => Int, { nullable: true }) total!: number | null;
+  @Field(() => CountersScalar, { description: 'The run’s counters after this step' }) counters!: Record<string, number>;
+  @Field(() => SyncRunStatus) status!: SyncRunStatus;
+  @Field(() => DateTimeScalar) at!: string;
+}

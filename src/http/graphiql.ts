@@ -3,7 +3,7 @@
 // offline, so Apollo's CDN-based landing page cannot be used; this replaces it.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { repoRoot } from '../paths';
 

@@ -9,7 +9,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, getOperationAST, validate, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, getOperationAST, parse, validate, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -31,6 +32,7 @@ export interface GraphQLTransportOptions {
   metrics: Metrics;
   limits: Limits;
   bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
   /** Resolves a key; throws AppError UNAUTHENTICATED for unknown or revoked keys. */
   authenticate(authorization: string | undefined): Promise<Principal | null>;
 }
@@ -43,11 +45,24 @@ function operationLabel(op: OperationDefinitionNode | null | undefined): string 
 }
 
 function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  return new GraphQLError(message, {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
+  });
+}
+
+/** graphql-ws sends errors as-is: give them the same codes and redaction as over HTTP. */
+function formatForWs(errors: readonly GraphQLError[], format: ReturnType<typeof formatGraphQLError>): GraphQLError[] {
+  return errors.map((e) => {
+    const f = format(e.toJSON(), e);
+    const { http: _http, ...extensions } = (f.extensions ?? {}) as Record<string, unknown>;
+    return new GraphQLError(f.message, { path: f.path, extensions });
+  });
 }
 
 export async function createGraphQLTransport(opts: GraphQLTransportOptions) {
   const { schema, services, logger, metrics, limits } = opts;
+  const format = formatGraphQLError(logger);
+  const wsStarted = new Map<string, { at: bigint; label: string }>();
 
   const wsServer = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
@@ -67,11 +82,38 @@ export async function createGraphQLTransport(opts: GraphQLTransportOptions) {
           return false;
         }
       },
+      // The key is checked again for every operation: a key revoked while the socket is open
+      // stops working for the next operation (a running subscription finishes its stream).
+      onSubscribe: async (ctx, id, payload) => {
+        const params = ctx.connectionParams ?? {};
+        const header = (params.Authorization ?? params.authorization) as string | undefined;
+        try {
+          ctx.extra.principal = (await opts.authenticate(header)) ?? undefined;
+        } catch {
+          ctx.extra.principal = undefined;
+        }
+        if (!ctx.extra.principal) return [new GraphQLError('Invalid or revoked API key', { extensions: { code: 'UNAUTHENTICATED' } })];
+        let label = 'invalid';
+        try {
+          label = operationLabel(getOperationAST(parse(payload.query), payload.operationName));
+        } catch {
+          /* a parse error is reported by validation */
+        }
+        wsStarted.set(`${ctx.extra.request.socket.remotePort}:${id}`, { at: process.hrtime.bigint(), label });
+        return undefined;
+      },
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors?.length ? { ...result, errors: formatForWs(result.errors as GraphQLError[], format) } : undefined,
+      onError: (ctx, id, _payload, errors) => {
+        observeWs(`${ctx.extra.request.socket.remotePort}:${id}`, 'error');
+        return formatForWs(errors, format);
+      },
+      onComplete: (ctx, id) => observeWs(`${ctx.extra.request.socket.remotePort}:${id}`, 'ok'),
       context: (ctx): GraphQLContext => ({
         services,
         principal: ctx.extra.principal!,
         loaders: createLoaders(services.db),
-        requestId: `ws-${ctx.extra.request.socket.remotePort ?? 0}`,
+        requestId: randomUUID(),
       }),
       // Same limits as over HTTP; validate() runs before anything executes. Variables are
       // not known here, so connection sizes given as variables count as the default page.
@@ -87,12 +129,18 @@ export async function createGraphQLTransport(opts: GraphQLTransportOptions) {
             throw e;
           }
         }
-        metrics.observe('graphql-ws', operationLabel(op), 'ok', 0);
         return [];
       },
     },
     wsServer,
   );
+
+  function observeWs(key: string, outcome: 'ok' | 'error') {
+    const s = wsStarted.get(key);
+    if (!s) return;
+    wsStarted.delete(key);
+    metrics.observe('graphql-ws', s.label, outcome, Number(process.hrtime.bigint() - s.at) / 1e9);
+  }
 
   const limitsPlugin: ApolloServerPlugin<GraphQLContext> = {
     async requestDidStart() {
@@ -103,8 +151,16 @@ export async function createGraphQLTransport(opts: GraphQLTransportOptions) {
           label = operationLabel(operation);
           if (operation) checkOperationLimits(schema, document, operation, request.variables, limits);
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
           const body = response.body;
+          // Unexpected errors carry the request id, so a user's report finds the log line.
+          if (body.kind === 'single') {
+            for (const e of body.singleResult.errors ?? []) {
+              if (e.extensions?.code === 'INTERNAL_SERVER_ERROR' && contextValue?.requestId) {
+                (e as { extensions: Record<string, unknown> }).extensions = { ...e.extensions, requestId: contextValue.requestId };
+              }
+            }
+          }
           const failed = body.kind === 'single' && Boolean(body.singleResult.errors?.length);
           metrics.observe('graphql', label, failed ? 'error' : 'ok', Number(process.hrtime.bigint() - started) / 1e9);
         },
@@ -125,7 +181,8 @@ export async function createGraphQLTransport(opts: GraphQLTransportOptions) {
       error: (m) => logger.error(m),
     },
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: opts.httpServer }),
+      // In-flight requests get the configured grace period (Apollo's own default is 10 s).
+      ApolloServerPluginDrainHttpServer({ httpServer: opts.httpServer, stopGracePeriodMillis: opts.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(), // our own offline GraphiQL replaces Apollo's CDN page
       limitsPlugin,
       {

@@ -268,6 +268,7 @@ export class SyncRun extends BaseModel {
   counters!: Record<string, number>;
   done!: number;
   total!: number | null;
+  lastStep!: string | null;
   error!: string | null;
   queuedAt!: string;
   startedAt!: string | null;

@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, Field, ID, InputType, Int, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../graphql/context';
 import { PageArgsGql, toConnection } from '../graphql/connection';
-import { parseId } from '../graphql/ids';
+import { parseId, requireId } from '../graphql/ids';
 import { DateScalar } from '../graphql/scalars';
 import { DailySales, Department, DepartmentConnection, DepartmentTreeNode } from '../graphql/types';
 import * as departments from '../services/departments';
@@ -32,7 +32,7 @@ export class DepartmentsResolver {
   @Authorized('read')
   @Query(() => Department)
   department(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string) {
-    return departments.getDepartment(ctx.services, parseId(id, 'id')!);
+    return departments.getDepartment(ctx.services, requireId(id, 'id'));
   }
 
   @Authorized('read')
@@ -63,7 +63,7 @@ export class DepartmentsResolver {
     @Arg('productCode', () => String, { nullable: true }) productCode?: string,
     @Arg('byProduct', () => Boolean, { nullable: true, defaultValue: false }) byProduct?: boolean,
   ) {
-    const ids = departmentIds?.map((d, i) => parseId(d, `departmentIds.${i}`)!);
+    const ids = departmentIds?.map((d, i) => requireId(d, `departmentIds.${i}`));
     return departments.dailySales(ctx.services, { from, to, departmentIds: ids, productCode, byProduct });
   }
 }

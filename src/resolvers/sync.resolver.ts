@@ -1,7 +1,8 @@
 import { Arg, Args, Authorized, Ctx, Field, ID, InputType, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { GraphQLContext } from '../graphql/context';
 import { PageArgsGql, toConnection } from '../graphql/connection';
-import { parseId } from '../graphql/ids';
+import { requireScope } from '../auth/scopes';
+import { requireId } from '../graphql/ids';
 import { SyncRun, SyncRunConnection, SyncRunStatus } from '../graphql/types';
 import * as syncRuns from '../services/sync-runs';
 
@@ -27,19 +28,23 @@ export class SyncResolver {
   @Authorized('read')
   @Query(() => SyncRun)
   syncRun(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string) {
-    return syncRuns.getRun(ctx.services, parseId(id, 'id')!);
+    return syncRuns.getRun(ctx.services, requireId(id, 'id'));
   }
 
   @Authorized('sync')
   @Mutation(() => SyncRun, { description: 'Ask a queued or running sync to stop' })
   cancelSyncRun(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string) {
-    return syncRuns.cancelRun(ctx.services, parseId(id, 'id')!);
+    return syncRuns.cancelRun(ctx.services, requireId(id, 'id'));
   }
 
   @Authorized('read')
   @Subscription(() => SyncRun, {
     description: 'The run’s current state at once, then every change until it finishes',
-    subscribe: ({ args, context }) => syncRuns.watchRun((context as GraphQLContext).services, parseId(args.id, 'id')!),
+    // @Authorized runs per delivered event; the scope must be checked before anything is read.
+    subscribe: ({ args, context }) => {
+      requireScope((context as GraphQLContext).principal, 'read');
+      return syncRuns.watchRun((context as GraphQLContext).services, requireId(args.id, 'id'));
+    },
   })
   syncRunUpdated(@Root() run: syncRuns.SyncRunView, @Arg('id', () => ID) _id: string): syncRuns.SyncRunView {
     return run;

@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import { Directory, Elevation, ElevationGlass, ElevationPart, Phase, Project } from '../models';
 import type { ServiceContext } from './context';
 import { paginate, type Page, type PageArgs } from './pagination';
+import { containsPattern } from './sql';
 
 export interface ProjectFilter {
   /** Logikal directory path, exact. */
@@ -24,9 +25,6 @@ export interface Order<F extends string> {
   direction: 'asc' | 'desc';
 }
 
-function like(s: string): string {
-  return `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 export async function listProjects(
   ctx: ServiceContext,
@@ -41,7 +39,7 @@ export async function listProjects(
   if (filter.guid) q.where('projects.guid', normalizeGuid(filter.guid));
   if (filter.name) q.where('projects.name', filter.name);
   if (filter.search) {
-    const pattern = like(filter.search);
+    const pattern = containsPattern(filter.search);
     q.where((w) =>
       w
         .whereRaw("lower(projects.name) like ? escape '\\'", [pattern])
@@ -105,12 +103,11 @@ export async function listElevations(
 }
 
 export async function getElevation(ctx: ServiceContext, key: { id?: number | null; guid?: string | null }): Promise<Elevation> {
+  if (key.id == null && !key.guid) throw AppError.badInput('Give an elevation id or guid', [{ field: 'id', message: 'id or guid is required' }]);
   const e =
     key.id != null
       ? await Elevation.query(ctx.db).findById(key.id)
-      : key.guid
-        ? await Elevation.query(ctx.db).findOne({ guid: normalizeGuid(key.guid) })
-        : undefined;
+      : await Elevation.query(ctx.db).findOne({ guid: normalizeGuid(key.guid!) });
   if (!e) throw AppError.notFound('Elevation', key.id ?? key.guid ?? '');
   return e;
 }

@@ -6,6 +6,7 @@ import { AppError } from '../errors';
 import { Forecast, Product, Receipt } from '../models';
 import type { ServiceContext } from './context';
 import { paginate, type Page, type PageArgs } from './pagination';
+import { containsPattern } from './sql';
 
 export async function listProducts(
   ctx: ServiceContext,
@@ -16,8 +17,8 @@ export async function listProducts(
   const q = ctx.db('products');
   if (filter.sku) q.where('products.sku', filter.sku);
   if (filter.search) {
-    const p = `%${filter.search.toLowerCase()}%`;
-    q.where((w) => w.whereRaw('lower(products.name) like ?', [p]).orWhereRaw('lower(products.sku) like ?', [p]));
+    const p = containsPattern(filter.search);
+    q.where((w) => w.whereRaw("lower(products.name) like ? escape '\\'", [p]).orWhereRaw("lower(products.sku) like ? escape '\\'", [p]));
   }
   // EAN codes are a JSON array; a quoted substring match works on SQLite text and PG json text alike.
   if (filter.ean) q.whereRaw('cast(products.ean_codes as text) like ?', [`%"${filter.ean.replace(/[^0-9]/g, '')}"%`]);
@@ -25,7 +26,8 @@ export async function listProducts(
 }
 
 export async function getProduct(ctx: ServiceContext, key: { id?: number | null; sku?: string | null }): Promise<Product> {
-  const p = key.id != null ? await Product.query(ctx.db).findById(key.id) : key.sku ? await Product.query(ctx.db).findOne({ sku: key.sku }) : undefined;
+  if (key.id == null && !key.sku) throw AppError.badInput('Give a product id or sku', [{ field: 'id', message: 'id or sku is required' }]);
+  const p = key.id != null ? await Product.query(ctx.db).findById(key.id) : await Product.query(ctx.db).findOne({ sku: key.sku! });
   if (!p) throw AppError.notFound('Product', key.id ?? key.sku ?? '');
   return p;
 }
@@ -44,12 +46,13 @@ export async function listReceipts(
 }
 
 export async function getReceipt(ctx: ServiceContext, key: { id?: number | null; clientUuid?: string | null }): Promise<Receipt> {
+  if (key.id == null && !key.clientUuid) {
+    throw AppError.badInput('Give a receipt id or client_uuid', [{ field: 'id', message: 'id or clientUuid is required' }]);
+  }
   const r =
     key.id != null
       ? await Receipt.query(ctx.db).findById(key.id)
-      : key.clientUuid
-        ? await Receipt.query(ctx.db).findOne({ clientUuid: key.clientUuid.toLowerCase() })
-        : undefined;
+      : await Receipt.query(ctx.db).findOne({ clientUuid: key.clientUuid!.toLowerCase() });
   if (!r) throw AppError.notFound('Receipt', key.id ?? key.clientUuid ?? '');
   return r;
 }

@@ -1,14 +1,26 @@
 import type { Knex } from 'knex';
+import type { AppConfig } from '../config';
 import type { EventBus } from '../events/bus';
+import type { LogikalClient } from '../integrations/logikal/client';
+import type { JobRunner } from '../jobs/runner';
 import type { Logger } from '../logger';
+
+/** Clients of the remote systems; null where a system is not configured. */
+export interface Integrations {
+  logikal: LogikalClient | null;
+}
 
 /**
  * What every service function receives. Services own their transactions (`db.transaction`),
- * publish through `events`, and never see a transport's request object. Scope checks happen
- * in the transports before a service is called (see src/auth/scopes.ts).
+ * publish through `events`, start long work on `jobs`, and never see a transport's request
+ * object. Scope checks happen in the transports before a service is called
+ * (src/auth/scopes.ts).
  */
 export interface ServiceContext {
   db: Knex;
   events: EventBus;
   logger: Logger;
+  jobs: JobRunner;
+  config: AppConfig;
+  integrations: Integrations;
 }

@@ -6,6 +6,7 @@ import { AppError } from '../errors';
 import { Department } from '../models';
 import type { ServiceContext } from './context';
 import { paginate, type Page, type PageArgs } from './pagination';
+import { whereContains } from './sql';
 
 export interface DepartmentFilter {
   sourceServer?: string | null;
@@ -29,7 +30,7 @@ export async function listDepartments(
   if (filter.parentId != null) q.where('departments.parentId', filter.parentId);
   if (filter.rootsOnly) q.whereNull('departments.parentId');
   if (!filter.includeRemoved) q.whereNull('departments.removedAt');
-  if (filter.search) q.whereRaw('lower(departments.name) like ?', [`%${filter.search.toLowerCase()}%`]);
+  if (filter.search) whereContains(q, 'departments.name', filter.search);
   return paginate(q, 'departments', page, { column: order.field, direction: order.direction }, (r) =>
     Department.fromDatabaseJson(r),
   );

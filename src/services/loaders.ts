@@ -28,9 +28,13 @@ function hasMany<M>(
   model: Queryable,
   fk: string,
   order: Array<{ column: string; order?: 'asc' | 'desc' }> = [{ column: 'id' }],
+  /** Extra condition, e.g. leaving out rows marked removed. */
+  where?: (q: QueryBuilder<any, any>) => void,
 ): DataLoader<number, M[]> {
   return new DataLoader<number, M[]>(async (keys) => {
-    const rows = (await model.query(db).whereIn(fk, keys as number[]).orderBy(order)) as M[];
+    const q = model.query(db).whereIn(fk, keys as number[]).orderBy(order);
+    where?.(q);
+    const rows = (await q) as M[];
     const groups = new Map<number, M[]>(keys.map((k) => [k, []]));
     for (const r of rows) groups.get((r as unknown as Record<string, number>)[fk])?.push(r);
     return keys.map((k) => groups.get(k) ?? []);
@@ -49,7 +53,8 @@ export function createLoaders(db: Knex) {
     elevationsOfPhase: hasMany<Elevation>(db, Elevation, 'phaseId', [{ column: 'name' }, { column: 'id' }]),
     glassOfElevation: hasMany<ElevationGlass>(db, ElevationGlass, 'elevationId'),
     partsOfElevation: hasMany<ElevationPart>(db, ElevationPart, 'elevationId'),
-    childrenOfDepartment: hasMany<Department>(db, Department, 'parentId', [{ column: 'name' }, { column: 'id' }]),
+    // Like the departments query and the tree: departments removed upstream are left out.
+    childrenOfDepartment: hasMany<Department>(db, Department, 'parentId', [{ column: 'name' }, { column: 'id' }], (q) => q.whereNull('removedAt')),
     stockOfProduct: hasMany<StockLevel>(db, StockLevel, 'productId', [{ column: 'location' }]),
     mappingsOfProduct: hasMany<MarketplaceMapping>(db, MarketplaceMapping, 'productId', [{ column: 'marketplace' }]),
     attemptsOfReceipt: hasMany<ReceiptAttempt>(db, ReceiptAttempt, 'receiptId'),

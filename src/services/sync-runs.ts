@@ -5,6 +5,7 @@
  * subscriber catches up from the stored row.
  */
 import type { Knex } from 'knex';
+import { isPostgres } from '../db/knex';
 import { nowIso } from '../db/time';
 import { AppError } from '../errors';
 import { FINISHED_SYNC_STATUSES, SyncEvent, SyncRun, type SyncStatus } from '../models';
@@ -30,6 +31,22 @@ export interface SyncRunView {
   lastStep: string | null;
 }
 
+/** One step of a run's progress, as stored and as streamed (syncProgress, CLI bars). */
+export interface SyncEventView {
+  runId: number;
+  seq: number;
+  step: string;
+  /** What the step is about, e.g. the elevation name "P03". */
+  message: string | null;
+  done: number | null;
+  total: number | null;
+  /** The run's counters after this step. */
+  counters: Record<string, number>;
+  /** running, or the final status on the run's last event. */
+  status: SyncStatus;
+  at: string;
+}
+
 export interface ProgressInput {
   step: string;
   message?: string;
@@ -43,7 +60,7 @@ export function isFinished(status: SyncStatus): boolean {
   return FINISHED_SYNC_STATUSES.includes(status);
 }
 
-export function toView(run: SyncRun, lastStep: string | null = null): SyncRunView {
+export function toView(run: SyncRun): SyncRunView {
   const start = run.startedAt ? Date.parse(run.startedAt) : null;
   const end = run.finishedAt ? Date.parse(run.finishedAt) : Date.now();
   return {
@@ -60,23 +77,45 @@ export function toView(run: SyncRun, lastStep: string | null = null): SyncRunVie
     finishedAt: run.finishedAt,
     updatedAt: run.updatedAt,
     durationMs: start === null ? null : Math.max(0, end - start),
-    lastStep,
+    lastStep: run.lastStep ?? null,
   };
 }
 
-async function load(db: Knex, id: number): Promise<SyncRun> {
-  const run = await SyncRun.query(db).findById(id);
+async function load(db: Knex, id: number, forUpdate = false): Promise<SyncRun> {
+  const q = SyncRun.query(db).findById(id);
+  // Concurrent writers of one run (a job's parallel workers, a cancel) queue on the run's
+  // row lock, so event numbers never collide. SQLite has one writer at a time anyway.
+  if (forUpdate && isPostgres(db)) q.forUpdate();
+  const run = await q;
   if (!run) throw AppError.notFound('Sync run', id);
   return run;
 }
 
-async function lastStep(db: Knex, id: number): Promise<string | null> {
-  const ev = await SyncEvent.query(db).where({ runId: id }).orderBy('seq', 'desc').first();
-  return ev?.step ?? null;
+function eventView(e: SyncEvent): SyncEventView {
+  return {
+    runId: e.runId,
+    seq: e.seq,
+    step: e.step,
+    message: e.message,
+    done: e.done,
+    total: e.total,
+    counters: e.counters ?? {},
+    status: (FINISHED_SYNC_STATUSES as readonly string[]).includes(e.step) ? (e.step as SyncStatus) : 'running',
+    at: e.at,
+  };
 }
 
-async function publish(ctx: ServiceContext, run: SyncRun, step: string | null): Promise<SyncRunView> {
-  const v = toView(run, step);
+/** Appends an event row (next seq) inside `trx`; returns it. */
+type EventFields = Pick<SyncEvent, 'step' | 'message' | 'done' | 'total' | 'counters'>;
+
+async function appendEvent(trx: Knex, runId: number, e: EventFields): Promise<SyncEvent> {
+  const last = await SyncEvent.query(trx).where({ runId }).max('seq as seq').first();
+  const seq = Number((last as unknown as { seq: number | null })?.seq ?? 0) + 1;
+  return SyncEvent.query(trx).insertAndFetch({ ...e, runId, seq, at: nowIso() });
+}
+
+async function publish(ctx: ServiceContext, run: SyncRun): Promise<SyncRunView> {
+  const v = toView(run);
   ctx.events.publish('SYNC_RUN_UPDATED', run.id, v);
   return v;
 }
@@ -96,40 +135,35 @@ export async function createRun(
     queuedAt: now,
     updatedAt: now,
   });
-  return publish(ctx, run, null);
+  return publish(ctx, run);
 }
 
 export async function startRun(ctx: ServiceContext, id: number): Promise<SyncRunView> {
   const now = nowIso();
-  await SyncRun.query(ctx.db).patch({ status: 'running', startedAt: now, updatedAt: now }).findById(id);
-  return publish(ctx, await load(ctx.db, id), 'started');
+  await SyncRun.query(ctx.db).patch({ status: 'running', lastStep: 'started', startedAt: now, updatedAt: now }).findById(id);
+  return publish(ctx, await load(ctx.db, id));
 }
 
 /** Records one progress event and folds it into the run row, in one transaction. */
 export async function reportProgress(ctx: ServiceContext, id: number, p: ProgressInput): Promise<SyncRunView> {
-  const run = await ctx.db.transaction(async (trx) => {
-    const current = await load(trx, id);
-    if (isFinished(current.status)) return current;
-    const last = await SyncEvent.query(trx).where({ runId: id }).max('seq as seq').first();
-    const seq = Number((last as unknown as { seq: number | null })?.seq ?? 0) + 1;
+  const result = await ctx.db.transaction(async (trx) => {
+    const current = await load(trx, id, true);
+    if (isFinished(current.status)) return { run: current, event: null };
     const counters = { ...current.counters, ...(p.counters ?? {}) };
-    const now = nowIso();
-    await SyncEvent.query(trx).insert({
-      runId: id,
-      seq,
+    const event = await appendEvent(trx, id, {
       step: p.step,
       message: p.message ?? null,
       done: p.done ?? null,
       total: p.total ?? null,
-      counters: p.counters ?? null,
-      at: now,
+      counters,
     });
     await SyncRun.query(trx)
-      .patch({ counters, done: p.done ?? current.done, total: p.total ?? current.total, updatedAt: now })
+      .patch({ counters, lastStep: p.step, done: p.done ?? current.done, total: p.total ?? current.total, updatedAt: event.at })
       .findById(id);
-    return load(trx, id);
+    return { run: await load(trx, id), event };
   });
-  return publish(ctx, run, p.step);
+  if (result.event) ctx.events.publish('SYNC_EVENT', id, eventView(result.event));
+  return publish(ctx, result.run);
 }
 
 export async function finishRun(
@@ -138,14 +172,28 @@ export async function finishRun(
   status: Exclude<SyncStatus, 'queued' | 'running'>,
   error?: string | null,
 ): Promise<SyncRunView> {
-  const now = nowIso();
-  const changed = await SyncRun.query(ctx.db)
-    .patch({ status, error: error ?? null, finishedAt: now, updatedAt: now })
-    .findById(id)
-    .whereIn('status', ['queued', 'running']);
-  const run = await load(ctx.db, id);
-  if (!changed) return toView(run, await lastStep(ctx.db, id));
-  return publish(ctx, run, status);
+  const result = await ctx.db.transaction(async (trx) => {
+    await load(trx, id, true);
+    const now = nowIso();
+    const changed = await SyncRun.query(trx)
+      .patch({ status, lastStep: status, error: error ?? null, finishedAt: now, updatedAt: now })
+      .findById(id)
+      .whereIn('status', ['queued', 'running']);
+    const run = await load(trx, id);
+    if (!changed) return { run, event: null };
+    // The last event carries the final status, so an event stream knows where it ends.
+    const event = await appendEvent(trx, id, { step: status, message: error ?? null, done: run.done, total: run.total, counters: run.counters });
+    return { run, event };
+  });
+  if (!result.event) return toView(result.run);
+  ctx.events.publish('SYNC_EVENT', id, eventView(result.event));
+  return publish(ctx, result.run);
+}
+
+/** Whether a run was cancelled (jobs check between steps). */
+export async function isCancelled(ctx: ServiceContext, id: number): Promise<boolean> {
+  const run = await SyncRun.query(ctx.db).findById(id).select('status');
+  return run?.status === 'cancelled';
 }
 
 /** Asks a queued or running job to stop; the job sees the status and ends at its next step. */
@@ -161,12 +209,12 @@ export async function cancelRun(ctx: ServiceContext, id: number): Promise<SyncRu
 export async function markInterruptedRuns(ctx: ServiceContext): Promise<number> {
   const now = nowIso();
   return SyncRun.query(ctx.db)
-    .patch({ status: 'interrupted', error: 'the process stopped while this run was active', finishedAt: now, updatedAt: now })
+    .patch({ status: 'interrupted', lastStep: 'interrupted', error: 'the process stopped while this run was active', finishedAt: now, updatedAt: now })
     .whereIn('status', ['queued', 'running']);
 }
 
 export async function getRun(ctx: ServiceContext, id: number): Promise<SyncRunView> {
-  return toView(await load(ctx.db, id), await lastStep(ctx.db, id));
+  return toView(await load(ctx.db, id));
 }
 
 export interface SyncRunFilter {
@@ -188,9 +236,39 @@ export async function listRuns(
   return paginate(q, 'syncRuns', page, order, (row) => toView(SyncRun.fromDatabaseJson(row)));
 }
 
-export async function listRunEvents(ctx: ServiceContext, runId: number, afterSeq = 0): Promise<SyncEvent[]> {
+export async function listRunEvents(ctx: ServiceContext, runId: number, afterSeq = 0): Promise<SyncEventView[]> {
   await load(ctx.db, runId);
-  return SyncEvent.query(ctx.db).where({ runId }).where('seq', '>', afterSeq).orderBy('seq');
+  return (await SyncEvent.query(ctx.db).where({ runId }).where('seq', '>', afterSeq).orderBy('seq')).map(eventView);
+}
+
+/**
+ * Streams a run's progress events: every stored event first (a late subscriber catches up),
+ * then live ones, ending with the event that carries the final status. Subscribes before
+ * reading so nothing falls between the replay and the live stream.
+ */
+export async function* watchEvents(ctx: ServiceContext, id: number): AsyncGenerator<SyncEventView> {
+  const live = ctx.events.subscribe('SYNC_EVENT', id)[Symbol.asyncIterator]();
+  try {
+    const run = await load(ctx.db, id);
+    let last = 0;
+    for (const e of await listRunEvents(ctx, id)) {
+      last = e.seq;
+      yield e;
+      if (isFinished(e.status)) return;
+    }
+    if (isFinished(run.status)) return; // finished before events existed (legacy rows)
+    while (true) {
+      const next = await live.next();
+      if (next.done) return;
+      const e = next.value as SyncEventView;
+      if (e.seq <= last) continue;
+      last = e.seq;
+      yield e;
+      if (isFinished(e.status)) return;
+    }
+  } finally {
+    await live.return?.();
+  }
 }
 
 /**

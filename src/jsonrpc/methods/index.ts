@@ -11,6 +11,7 @@ import type { ServiceContext } from '../../services/context';
 import * as departments from '../../services/departments';
 import { createLoaders } from '../../services/loaders';
 import type { Page } from '../../services/pagination';
+import * as logikal from '../../services/logikal';
 import * as syncRuns from '../../services/sync-runs';
 import { defineMethod, MethodRegistry, type MethodDef, type RpcContextBase } from '../registry';
 import {
@@ -65,9 +66,11 @@ function projectOut(p: Project, directoryPath: string | null) {
 
 export function createMethodRegistry(info: { title: string; version: string }): MethodRegistry<RpcContext> {
   const r = new MethodRegistry<RpcContext>(info);
-  // Fixes the context type and infers params per method. Results are shaped by snake() and
-  // checked against `result` by tests/jsonrpc-methods.test.ts rather than by the compiler.
-  const m = <P extends z.ZodObject<any>>(def: MethodDef<RpcContext, P, unknown>) => defineMethod(def);
+  // Fixes the context type and infers params per method. Every result goes through its
+  // published schema: unknown keys are stripped, so what callers get is exactly what
+  // schema/openrpc.json describes (and a shape bug fails loudly instead of leaking).
+  const m = <P extends z.ZodObject<any>>(def: MethodDef<RpcContext, P, unknown>) =>
+    defineMethod<RpcContext, P, unknown>({ ...def, handler: async (p, ctx) => def.result.parse(await def.handler(p, ctx)) });
 
   r.add(m({
     name: 'projects.list',
@@ -303,6 +306,27 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     result: syncRunSchema,
     async handler(p, ctx) {
       return snake(await syncRuns.cancelRun(ctx.services, p.run_id));
+    },
+  }));
+
+  r.add(m({
+    name: 'sync.force_project',
+    summary: 'Start (or join) the force sync of a Logikal project; returns the run id at once',
+    description: 'Poll sync.status with the run id (or subscribe to syncProgress over GraphQL) to follow it.',
+    scope: 'sync',
+    params: z.object({
+      directory: z.string().min(1).describe('Logikal directory path, e.g. "Demo Odoo"'),
+      project: z.string().min(1).describe('Project name (unique in the directory) or GUID'),
+      full: z.boolean().default(false).describe('Re-download unchanged parts lists too'),
+    }),
+    result: z.object({
+      run_id: z.number(),
+      status: syncRunSchema.shape.status,
+      joined: z.boolean().describe('true when a sync of this project was already running and this call joined it'),
+    }),
+    async handler(p, ctx) {
+      const { run, joined } = await logikal.forceSyncProject(ctx.services, { directory: p.directory, project: p.project, full: p.full });
+      return { run_id: run.id, status: run.status, joined };
     },
   }));
 

@@ -1,0 +1,765 @@
+/**
+ * Client for the Logikal REST API (logikal.md §a/§b). One LogikalClient per Logikal server holds
+ * the keep-alive agent every session reuses; a LogikalSession wraps one server-side session and
+ * mirrors its context state machine (directory → project → phase → elevation, never back up).
+ *
+ * Errors:
+ * - WrongStateError (405, 409 and local "would need going up"): never retried as-is; recover with
+ *   a new session.
+ * - LogikalAuthError (401): unknown/expired token (or bad credentials on login).
+ * - LicenceLimitError: a login refused for want of a licence seat (see isLicenceLimitResponse).
+ * - LogikalError otherwise (400/403/404, contract violations, exhausted retries).
+ *
+ * Retries (exponential back-off with jitter, `retries` times) only for the safe cases: 5xx
+ * answers, timeouts, truncated or unparseable bodies and connection failures. POST /auth is the
+ * exception: a login whose outcome is unknown (timeout, connection reset, truncated answer) may
+ * have created a session that holds a licence seat, and a blind retry could leak a second one —
+ * so a login is retried only when the server provably did not create a session (an answer of
+ * 500/503, or the connection was refused); otherwise the error is thrown (kind 'timeout' /
+ * 'network' / 'invalid-body') and the caller decides. A leaked seat frees itself when the
+ * server expires the session.
+ *
+ * Selects are retried too: after an unknown outcome the retry may find the session already moved
+ * and get 405/409, which surfaces as WrongStateError → new session, which is the correct recovery.
+ *
+ * Secrets: the password and session tokens are sent only in the body of POST /auth and in the
+ * Authorization header; they never appear in log lines or error messages (messages are scrubbed).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import fetch, { type RequestInit } from 'node-fetch';
+import type { Logger } from '../../logger';
+import {
+  type DirectoryData,
+  type ElevationData,
+  type PhaseData,
+  type ProgramInformationData,
+  type ProjectData,
+  type SessionData,
+  type ThumbnailFormat,
+  type ThumbnailView,
+} from './contract';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export type LogikalErrorKind = 'http' | 'timeout' | 'network' | 'invalid-body' | 'contract' | 'local';
+
+export class LogikalError extends Error {
+  /** HTTP status; 0 when no answer was received (timeout, network) or the error is local. */
+  readonly status: number;
+  /** `code` of the error envelope, when there was one. */
+  readonly code?: number;
+  /** `errors` of the error envelope (the reason is in errors[0]). */
+  readonly errors: string[];
+  /** The operation, e.g. 'login', 'selectProject', 'partsList'. */
+  readonly op: string;
+  readonly kind: LogikalErrorKind;
+  /** Requests made for this operation, retries included. */
+  readonly attempts: number;
+
+  constructor(
+    op: string,
+    message: string,
+    init: { status?: number; code?: number; errors?: string[]; kind?: LogikalErrorKind; attempts?: number; cause?: unknown } = {},
+  ) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'LogikalError';
+    this.op = op;
+    this.status = init.status ?? 0;
+    this.code = init.code;
+    this.errors = init.errors ?? [];
+    this.kind = init.kind ?? 'http';
+    this.attempts = init.attempts ?? 1;
+  }
+}
+
+/** 405, 409, or a local move that would need going up: recover with a new session, never retry as-is. */
+export class WrongStateError extends LogikalError {
+  constructor(...args: ConstructorParameters<typeof LogikalError>) {
+    super(...args);
+    this.name = 'WrongStateError';
+  }
+}
+
+/** 401: unknown or expired session token; on login: wrong username or password. */
+export class LogikalAuthError extends LogikalError {
+  constructor(...args: ConstructorParameters<typeof LogikalError>) {
+    super(...args);
+    this.name = 'LogikalAuthError';
+  }
+}
+
+/** A login refused because every licence seat / API session is in use. */
+export class LicenceLimitError extends LogikalError {
+  constructor(...args: ConstructorParameters<typeof LogikalError>) {
+    super(...args);
+    this.name = 'LicenceLimitError';
+  }
+}
+
+/**
+ * Does this error answer mean "no free licence seat"? The ONLY place that knows. It matches the
+ * simulator's refusal (409 on POST /auth, errors ["No free licence available: n of n API sessions
+ * in use."]); a real server's answer has never been observed — adjust here once it is.
+ */
+export function isLicenceLimitResponse(op: string, status: number, reasons: string[]): boolean {
+  if (op !== 'login') return false;
+  if (status !== 409 && status !== 403 && status !== 429) return false;
+  return status === 429 || reasons.some((r) => /licen[cs]e|sessions? in use|too many sessions|seat/i.test(r));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+export interface LogikalClientOptions {
+  /** e.g. https://logikal.example.com/api/v3 */
+  baseUrl: string;
+  username: string;
+  password: string;
+  /** The undocumented `erp` login flag; both real clients sent true (default true). */
+  erp?: boolean;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Timeout of the parts-list download (default 60 s). */
+  partsListTimeoutMs?: number;
+  /** Retries after the first attempt, for the safe cases only (default 3). */
+  retries?: number;
+  /** Back-off base: attempt n waits base·2^(n-1), half of it jittered (default 200 ms). */
+  retryBaseMs?: number;
+  /** Sockets per host in the keep-alive agent (default 16). */
+  maxSockets?: number;
+  logger?: Logger;
+}
+
+export interface ClientStats {
+  sessionsOpened: number;
+  sessionsClosed: number;
+  /** HTTP requests sent, retries included. */
+  requests: number;
+  retries: number;
+}
+
+export type SessionState = 'directory' | 'project' | 'phase' | 'elevation' | 'closed';
+
+export interface SessionLocation {
+  /** '' = the root of the project centre (where a fresh session starts). */
+  directoryPath: string | null;
+  projectId: string | null;
+  phaseId: string | null;
+  elevationId: string | null;
+}
+
+export interface ThumbnailOptions {
+  /** Pixels (default 300). */
+  width?: number;
+  /** Pixels (default 300). */
+  height?: number;
+  /** Default 'PNG'. */
+  format?: ThumbnailFormat;
+  /** Default 'Interior'. */
+  view?: ThumbnailView;
+  /** Default true. */
+  withDimensions?: boolean;
+  /** Default false. */
+  withDescription?: boolean;
+}
+
+export interface NavigationTarget {
+  /** '' = the root of the project centre. */
+  directoryPath: string;
+  projectId: string;
+  phaseId?: string;
+  elevationId?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internals
+
+type Expect = 'data' | 'empty' | 'binary';
+
+interface Call<T> {
+  op: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  token?: string;
+  body?: unknown;
+  query?: Record<string, string>;
+  expect: Expect;
+  timeoutMs?: number;
+  /** Checks `data` (JSON) and returns it typed; throws a contract error otherwise. */
+  validate?: (data: unknown) => T;
+}
+
+/** A failure worth retrying; `performed` false means the server provably did not act on it. */
+class Transient {
+  constructor(
+    readonly error: LogikalError,
+    readonly performed: 'no' | 'unknown',
+  ) {}
+}
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * node-fetch 2 never ends (nor fails) a body whose socket closes before the announced
+ * Content-Length arrived — it only detects that for chunked bodies — so a truncated answer
+ * would hang until the timeout. The agents are therefore made hookable: the `agent` callback of
+ * one fetch arms a hook that the agent runs on that request's ClientRequest (Node calls
+ * `agent.addRequest` synchronously inside http.request, which node-fetch calls synchronously
+ * inside fetch()), and the hook watches the response for `close` before `complete`.
+ */
+type RequestHook = (req: http.ClientRequest) => void;
+interface HookableAgent {
+  armHook(hook: RequestHook | undefined): void;
+}
+
+function hookable<A extends http.Agent>(agent: A): A & HookableAgent {
+  let armed: RequestHook | undefined;
+  const target = agent as unknown as { addRequest: (req: http.ClientRequest, opts: unknown) => unknown };
+  const addRequest = target.addRequest.bind(agent);
+  target.addRequest = (req, opts) => {
+    const hook = armed;
+    armed = undefined;
+    hook?.(req);
+    return addRequest(req, opts);
+  };
+  const arm: HookableAgent = {
+    armHook: (hook) => {
+      armed = hook;
+    },
+  };
+  return Object.assign(agent, arm);
+}
+
+export function normalizeId(id: string): string {
+  return id.trim().replace(/^\{|\}$/g, '').toLowerCase();
+}
+
+function isAncestorOrSelf(a: string, b: string): boolean {
+  return a === '' || a === b || b.startsWith(`${a}/`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function contract(op: string, what: string): LogikalError {
+  return new LogikalError(op, `Logikal ${op}: unexpected answer: ${what}`, { status: 200, kind: 'contract' });
+}
+
+function arrayOf<T>(op: string, check: (v: Record<string, unknown>) => boolean, what: string): (d: unknown) => T[] {
+  return (d) => {
+    if (!Array.isArray(d)) throw contract(op, `data is not an array of ${what}`);
+    for (const v of d) if (!isObject(v) || !check(v)) throw contract(op, `data holds something that is not a ${what}`);
+    return d as T[];
+  };
+}
+
+const hasId = (v: Record<string, unknown>) => typeof v.id === 'string' && typeof v.name === 'string';
+
+// ---------------------------------------------------------------------------------------------
+// Client
+
+export class LogikalClient {
+  private readonly baseUrl: string;
+  private readonly opts: Required<Omit<LogikalClientOptions, 'logger' | 'maxSockets'>> & { maxSockets: number };
+  private readonly logger?: Logger;
+  private readonly httpAgent: http.Agent & HookableAgent;
+  private readonly httpsAgent: https.Agent & HookableAgent;
+  private readonly counters: ClientStats = { sessionsOpened: 0, sessionsClosed: 0, requests: 0, retries: 0 };
+  /** Tokens of sessions this client opened: scrubbed from every message. */
+  private readonly secrets = new Set<string>();
+
+  constructor(opts: LogikalClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.opts = {
+      baseUrl: this.baseUrl,
+      username: opts.username,
+      password: opts.password,
+      erp: opts.erp ?? true,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      partsListTimeoutMs: opts.partsListTimeoutMs ?? 60_000,
+      retries: opts.retries ?? 3,
+      retryBaseMs: opts.retryBaseMs ?? 200,
+      maxSockets: opts.maxSockets ?? 16,
+    };
+    this.logger = opts.logger;
+    const agentOpts = { keepAlive: true, maxSockets: this.opts.maxSockets, keepAliveMsecs: 1_000 };
+    this.httpAgent = hookable(new http.Agent(agentOpts));
+    this.httpsAgent = hookable(new https.Agent(agentOpts));
+  }
+
+  /** GET /version — unauthenticated, cheap: a connectivity probe. */
+  async version(): Promise<ProgramInformationData> {
+    return this.call<ProgramInformationData>({
+      op: 'version',
+      method: 'GET',
+      path: '/version',
+      expect: 'data',
+      validate: (d) => {
+        if (!isObject(d) || !Array.isArray(d.componentVersions)) throw contract('version', 'no componentVersions');
+        return d as unknown as ProgramInformationData;
+      },
+    });
+  }
+
+  /** POST /auth: a new session at the root of the project centre. */
+  async openSession(): Promise<LogikalSession> {
+    const data = await this.call<SessionData>({
+      op: 'login',
+      method: 'POST',
+      path: '/auth',
+      body: { username: this.opts.username, password: this.opts.password, erp: this.opts.erp },
+      expect: 'data',
+      validate: (d) => {
+        if (!isObject(d) || typeof d.token !== 'string' || d.token.trim() === '') throw contract('login', 'no session token');
+        return d as unknown as SessionData;
+      },
+    });
+    this.secrets.add(data.token);
+    this.counters.sessionsOpened++;
+    this.logger?.debug({ op: 'login' }, 'logikal session opened');
+    return new LogikalSession(this, data.token);
+  }
+
+  /** Runs fn in a fresh session and always logs it out afterwards, also when fn throws. */
+  async withSession<T>(fn: (s: LogikalSession) => Promise<T>): Promise<T> {
+    const s = await this.openSession();
+    try {
+      return await fn(s);
+    } finally {
+      await s.close();
+    }
+  }
+
+  stats(): ClientStats {
+    return { ...this.counters };
+  }
+
+  /** Destroys the keep-alive agents (open sessions are not logged out: close them first). */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** @internal used by LogikalSession once its logout has finished (or failed). */
+  sessionClosed(token: string): void {
+    this.counters.sessionsClosed++;
+    this.secrets.delete(token);
+  }
+
+  /** @internal */
+  get partsListTimeoutMs(): number {
+    return this.opts.partsListTimeoutMs;
+  }
+
+  /** @internal */
+  warn(obj: Record<string, unknown>, msg: string): void {
+    this.logger?.warn(obj, this.scrub(msg));
+  }
+
+  /** @internal Removes the password and any session token from a text. */
+  scrub(text: string): string {
+    let out = text;
+    if (this.opts.password.length >= 3) out = out.split(this.opts.password).join('***');
+    for (const t of this.secrets) out = out.split(t).join('***');
+    return out.replace(/(Bearer\s+)\S+/gi, '$1***');
+  }
+
+  /** @internal One operation with the retry policy. */
+  async call<T>(c: Call<T>): Promise<T> {
+    const isLogin = c.op === 'login';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(c, attempt);
+      } catch (e) {
+        if (!(e instanceof Transient)) throw e;
+        const err = e.error;
+        const mayRetry = attempt <= this.opts.retries && (!isLogin || e.performed === 'no');
+        if (!mayRetry) {
+          if (isLogin && e.performed === 'unknown') {
+            this.logger?.warn({ op: c.op, kind: err.kind, status: err.status }, 'logikal login outcome unknown: not retried (a session may be left on the server until it expires)');
+          }
+          throw err;
+        }
+        const base = this.opts.retryBaseMs * 2 ** (attempt - 1);
+        const wait = base / 2 + Math.random() * (base / 2);
+        this.counters.retries++;
+        this.logger?.warn({ op: c.op, attempt, kind: err.kind, status: err.status, waitMs: Math.round(wait) }, `logikal ${c.op} failed, retrying: ${err.message}`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private async once<T>(c: Call<T>, attempt: number): Promise<T> {
+    const url = new URL(this.baseUrl + c.path);
+    for (const [k, v] of Object.entries(c.query ?? {})) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { Accept: c.expect === 'binary' ? 'application/octet-stream, image/*, */*' : 'application/json' };
+    if (c.token) headers.Authorization = `Bearer ${c.token}`;
+    let body: string | undefined;
+    if (c.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(c.body);
+    }
+    const timeoutMs = c.timeoutMs ?? this.opts.timeoutMs;
+    const controller = new AbortController();
+    /** Why we aborted: our timer, or the response's socket closed before the body was complete. */
+    let abortedBy: 'timeout' | 'truncated' | undefined;
+    const timer = setTimeout(() => {
+      abortedBy ??= 'timeout';
+      controller.abort();
+    }, timeoutMs);
+    const watch: RequestHook = (req) =>
+      req.once('response', (res: http.IncomingMessage) =>
+        res.once('close', () => {
+          if (res.complete) return;
+          abortedBy ??= 'truncated';
+          controller.abort();
+        }),
+      );
+    const started = Date.now();
+    this.counters.requests++;
+    const fail = (message: string, init: ConstructorParameters<typeof LogikalError>[2]) =>
+      new LogikalError(c.op, this.scrub(`Logikal ${c.op}: ${message}`), { ...init, attempts: attempt });
+
+    let status = 0;
+    let buf: Buffer;
+    let contentType: string;
+    try {
+      const init: RequestInit = {
+        method: c.method,
+        headers,
+        body,
+        agent: (u: URL) => {
+          const agent = u.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+          agent.armHook(watch);
+          return agent;
+        },
+        signal: controller.signal as unknown as RequestInit['signal'],
+        redirect: 'manual',
+        size: MAX_BODY_BYTES,
+      };
+      const pending = fetch(url.toString(), init);
+      // The hook is consumed synchronously inside fetch(); never leave it armed for another request.
+      this.httpAgent.armHook(undefined);
+      this.httpsAgent.armHook(undefined);
+      const res = await pending;
+      status = res.status;
+      contentType = res.headers.get('content-type') ?? '';
+      buf = await res.buffer();
+      const declared = res.headers.get('content-length');
+      if (declared !== null && Number(declared) !== buf.length) {
+        throw new Transient(fail(`truncated answer (${buf.length} of ${declared} bytes)`, { status, kind: 'invalid-body' }), 'unknown');
+      }
+    } catch (e) {
+      if (e instanceof Transient) throw e;
+      const err = e as { name?: string; code?: string; type?: string; message?: string };
+      if (abortedBy === 'truncated') {
+        throw new Transient(fail('truncated answer (the connection closed before the whole body arrived)', { status, kind: 'invalid-body', cause: e }), 'unknown');
+      }
+      if (abortedBy === 'timeout' || err.name === 'AbortError') {
+        throw new Transient(fail(`no answer within ${timeoutMs} ms`, { kind: 'timeout', cause: e }), 'unknown');
+      }
+      const notSent = err.code !== undefined && NOT_SENT_CODES.has(err.code);
+      throw new Transient(fail(`connection failed (${err.code ?? err.type ?? 'error'}): ${err.message ?? ''}`, { status, kind: 'network', cause: e }), notSent ? 'no' : 'unknown');
+    } finally {
+      clearTimeout(timer);
+    }
+    this.logger?.debug({ op: c.op, method: c.method, path: url.pathname, status, ms: Date.now() - started, bytes: buf.length, attempt }, 'logikal request');
+
+    if (status >= 200 && status < 300) {
+      if (c.expect === 'binary') {
+        if (buf.length === 0) throw new Transient(fail('empty binary answer', { status, kind: 'invalid-body' }), 'unknown');
+        return buf as unknown as T;
+      }
+      let env: unknown;
+      try {
+        env = JSON.parse(buf.toString('utf8'));
+      } catch (e) {
+        throw new Transient(fail(`answer is not JSON (${buf.length} bytes, ${contentType || 'no content type'})`, { status, kind: 'invalid-body', cause: e }), 'unknown');
+      }
+      if (!isObject(env)) throw fail('answer is not an envelope object', { status, kind: 'contract' });
+      if (c.expect === 'empty') return undefined as T;
+      if (!('data' in env) || env.data === undefined || env.data === null) throw fail('envelope has no data', { status, kind: 'contract' });
+      return c.validate ? c.validate(env.data) : (env.data as T);
+    }
+
+    // An error answer: the reason is in errors[0] (observed), else message.
+    let code: number | undefined;
+    let reasons: string[] = [];
+    try {
+      const env = JSON.parse(buf.toString('utf8')) as unknown;
+      if (isObject(env)) {
+        if (typeof env.code === 'number') code = env.code;
+        if (Array.isArray(env.errors)) reasons = env.errors.filter((x): x is string => typeof x === 'string');
+        if (reasons.length === 0 && typeof env.message === 'string' && env.message) reasons = [env.message];
+      }
+    } catch {
+      // not JSON (e.g. a proxy's HTML page)
+    }
+    const reasonText = reasons.map((r) => this.scrub(r));
+    const message = `${status}${reasonText.length ? ` ${reasonText.join('; ')}` : ''}`;
+    const init = { status, code, errors: reasonText };
+    if (status >= 500) {
+      // For a login only 500/503 prove that no session was made; a gateway's 502/504 does not.
+      throw new Transient(fail(message, init), status === 500 || status === 503 ? 'no' : 'unknown');
+    }
+    if (isLicenceLimitResponse(c.op, status, reasons)) throw new LicenceLimitError(c.op, this.scrub(`Logikal ${c.op}: ${message}`), { ...init, attempts: attempt });
+    if (status === 401) throw new LogikalAuthError(c.op, this.scrub(`Logikal ${c.op}: ${message}`), { ...init, attempts: attempt });
+    if (status === 405 || status === 409) throw new WrongStateError(c.op, this.scrub(`Logikal ${c.op}: ${message}`), { ...init, attempts: attempt });
+    throw fail(message, init);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+/**
+ * One server-side session. Mirrors the server's context state; calls that the server refuses in
+ * the current state come back as WrongStateError (the client does not pre-check plain calls, so
+ * the server stays the judge). Do not run a select concurrently with any other call on the same
+ * session (that is refused locally); reads in the same state may run in parallel.
+ */
+export class LogikalSession {
+  private _state: SessionState = 'directory';
+  private readonly loc: SessionLocation = { directoryPath: '', projectId: null, phaseId: null, elevationId: null };
+  private inflight = 0;
+  private selecting = false;
+  private closing?: Promise<void>;
+
+  constructor(
+    private readonly client: LogikalClient,
+    private readonly token: string,
+  ) {}
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  get location(): Readonly<SessionLocation> {
+    return { ...this.loc };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Directories
+
+  /** GET /directories: sub-directories of the selected directory (directory state). */
+  listDirectories(): Promise<DirectoryData[]> {
+    return this.read('listDirectories', '/directories', arrayOf<DirectoryData>('listDirectories', (v) => typeof v.path === 'string' && typeof v.name === 'string', 'directory'));
+  }
+
+  /**
+   * Selects `path` by selecting each cumulative prefix not yet selected ('A', then 'A/B'); an
+   * ancestor of the current directory is selected directly (climbing back). Outside directory
+   * state the server answers 409 → WrongStateError.
+   */
+  async selectDirectory(path: string): Promise<void> {
+    const target = path.replace(/^\/+|\/+$/g, '');
+    const cur = this.loc.directoryPath ?? '';
+    this.guard('selectDirectory', true);
+    if (this._state !== 'directory') {
+      if (target === '') throw new WrongStateError('selectDirectory', `Logikal selectDirectory: the session is in ${this._state} state; open a new session`, { kind: 'local' });
+      await this.selectDirectoryOnce(target); // the server answers 409 "isn't valid in the current mapping"
+      return;
+    }
+    if (target === cur) return;
+    if (target === '') {
+      throw new WrongStateError('selectDirectory', 'Logikal selectDirectory: the root cannot be selected again; open a new session', { kind: 'local' });
+    }
+    if (isAncestorOrSelf(target, cur)) {
+      await this.selectDirectoryOnce(target);
+      return;
+    }
+    const segs = target.split('/');
+    for (let i = 1; i <= segs.length; i++) {
+      const prefix = segs.slice(0, i).join('/');
+      if (!isAncestorOrSelf(prefix, cur)) await this.selectDirectoryOnce(prefix);
+    }
+  }
+
+  private selectDirectoryOnce(path: string): Promise<void> {
+    return this.select('selectDirectory', '/directories/select', path, () => {
+      this.loc.directoryPath = path;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Projects
+
+  /** GET /projects: projects of the selected directory (directory state). */
+  listProjects(): Promise<ProjectData[]> {
+    return this.read('listProjects', '/projects', arrayOf<ProjectData>('listProjects', hasId, 'project'));
+  }
+
+  selectProject(id: string): Promise<void> {
+    const pid = normalizeId(id);
+    return this.select('selectProject', '/projects/select', pid, () => {
+      this._state = 'project';
+      this.loc.projectId = pid;
+    });
+  }
+
+  /** GET /projects/selected (project state and deeper). */
+  selectedProject(): Promise<ProjectData> {
+    return this.read('selectedProject', '/projects/selected', (d) => {
+      if (!isObject(d) || !hasId(d)) throw contract('selectedProject', 'data is not a project');
+      return d as unknown as ProjectData;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Phases
+
+  /** GET /phases (project state). */
+  listPhases(): Promise<PhaseData[]> {
+    return this.read('listPhases', '/phases', arrayOf<PhaseData>('listPhases', hasId, 'phase'));
+  }
+
+  selectPhase(id: string): Promise<void> {
+    const pid = normalizeId(id);
+    return this.select('selectPhase', '/phases/select', pid, () => {
+      this._state = 'phase';
+      this.loc.phaseId = pid;
+      this.loc.elevationId = null;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Elevations
+
+  /** GET /elevations: the elevations of the selected phase (phase state). */
+  listElevations(): Promise<ElevationData[]> {
+    return this.read('listElevations', '/elevations', arrayOf<ElevationData>('listElevations', hasId, 'elevation'));
+  }
+
+  /**
+   * The thumbnail's raw bytes. Phase state: GET /elevations/{id}/thumbnail. In elevation state,
+   * for the selected elevation: GET /elevations/selected/thumbnail.
+   */
+  thumbnail(elevationId: string, opts: ThumbnailOptions = {}): Promise<Buffer> {
+    const id = normalizeId(elevationId);
+    const query = {
+      width: String(opts.width ?? 300),
+      height: String(opts.height ?? 300),
+      format: opts.format ?? 'PNG',
+      view: opts.view ?? 'Interior',
+      withdimensions: String(opts.withDimensions ?? true),
+      withdescription: String(opts.withDescription ?? false),
+    };
+    const selected = this._state === 'elevation' && this.loc.elevationId === id;
+    const path = selected ? '/elevations/selected/thumbnail' : `/elevations/${encodeURIComponent(id)}/thumbnail`;
+    return this.run<Buffer>({ op: 'thumbnail', method: 'GET', path, query, expect: 'binary' });
+  }
+
+  selectElevation(id: string): Promise<void> {
+    const eid = normalizeId(id);
+    return this.select('selectElevation', '/elevations/select', eid, () => {
+      this._state = 'elevation';
+      this.loc.elevationId = eid;
+    });
+  }
+
+  /** GET /elevations/selected/parts-list (elevation state): the SQLite file, base64-decoded. */
+  partsList(): Promise<Buffer> {
+    return this.run<Buffer>({
+      op: 'partsList',
+      method: 'GET',
+      path: '/elevations/selected/parts-list',
+      expect: 'data',
+      timeoutMs: this.client.partsListTimeoutMs,
+      validate: (d) => {
+        if (typeof d !== 'string') throw contract('partsList', 'data is not a base64 string');
+        const s = d.replace(/\s+/g, '');
+        if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw contract('partsList', 'data is not valid base64');
+        return Buffer.from(s, 'base64');
+      },
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Navigation
+
+  /**
+   * Moves from the current state to the target with the fewest calls (only the selects that are
+   * missing). Throws WrongStateError without calling the server when that would need going up
+   * (another project, or a shallower state than the current one): only a new session can.
+   * Sideways moves (another phase of the project, another elevation of the phase) are attempted;
+   * whether the server allows them is its call (405 → WrongStateError).
+   */
+  async navigate(target: NavigationTarget): Promise<void> {
+    if (this._state === 'closed') throw new LogikalError('navigate', 'Logikal navigate: the session is closed', { kind: 'local' });
+    if (target.elevationId !== undefined && target.phaseId === undefined) {
+      throw new LogikalError('navigate', 'Logikal navigate: an elevation target needs its phaseId', { kind: 'local' });
+    }
+    const projectId = normalizeId(target.projectId);
+    const phaseId = target.phaseId === undefined ? undefined : normalizeId(target.phaseId);
+    const elevationId = target.elevationId === undefined ? undefined : normalizeId(target.elevationId);
+    const up = (why: string) => new WrongStateError('navigate', `Logikal navigate: ${why}; only a new session can go up`, { kind: 'local' });
+
+    if (this._state === 'directory') {
+      await this.selectDirectory(target.directoryPath);
+      await this.selectProject(projectId);
+    } else if (this.loc.projectId !== projectId) {
+      throw up(`the session is inside another project (${this._state} state)`);
+    }
+
+    if (phaseId === undefined) {
+      if (this._state !== 'project') throw up(`the target is the project but the session is in ${this._state} state`);
+      return;
+    }
+    if (this._state === 'elevation' && elevationId === undefined) throw up('the target is a phase but the session is in elevation state');
+    if (this._state === 'project' || this.loc.phaseId !== phaseId) await this.selectPhase(phaseId);
+    if (elevationId !== undefined && !(this._state === 'elevation' && this.loc.elevationId === elevationId)) await this.selectElevation(elevationId);
+  }
+
+  /** DELETE /auth. Idempotent; never throws (failures are logged at warn). */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this._state = 'closed';
+      this.closing = this.client
+        .call<void>({ op: 'logout', method: 'DELETE', path: '/auth', token: this.token, expect: 'empty' })
+        .catch((e: unknown) => {
+          if (e instanceof LogikalAuthError) return; // already gone (expired, or an earlier attempt did it)
+          const err = e as LogikalError;
+          this.client.warn({ op: 'logout', status: err.status, kind: err.kind }, `logikal logout failed: ${String(err.message)}`);
+        })
+        .finally(() => this.client.sessionClosed(this.token));
+    }
+    return this.closing;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals
+
+  private guard(op: string, isSelect: boolean): void {
+    if (this._state === 'closed') throw new LogikalError(op, `Logikal ${op}: the session is closed`, { kind: 'local' });
+    if (this.selecting || (isSelect && this.inflight > 0)) {
+      throw new LogikalError(op, `Logikal ${op}: a select must not overlap other calls on the same session`, { kind: 'local' });
+    }
+  }
+
+  /** One call on this session; a select's `onSuccess` updates the mirrored state before others may run. */
+  private async run<T>(c: Omit<Call<T>, 'token'>, isSelect = false, onSuccess?: () => void): Promise<T> {
+    this.guard(c.op, isSelect);
+    this.inflight++;
+    if (isSelect) this.selecting = true;
+    try {
+      const out = await this.client.call<T>({ ...c, token: this.token });
+      onSuccess?.();
+      return out;
+    } finally {
+      this.inflight--;
+      if (isSelect) this.selecting = false;
+    }
+  }
+
+  private read<T>(op: string, path: string, validate: (d: unknown) => T): Promise<T> {
+    return this.run<T>({ op, method: 'GET', path, expect: 'data', validate });
+  }
+
+  private async select(op: string, path: string, identifier: string, onSuccess: () => void): Promise<void> {
+    await this.run<void>({ op, method: 'POST', path, body: { identifier }, expect: 'empty' }, true, onSuccess);
+  }
+}
