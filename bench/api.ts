@@ -12,9 +12,10 @@
  *   jsonrpc-n+1    what a client without nesting does: projects.list, projects.get per project,
  *                  elevations.get per elevation (1 + N + N×M sequential calls)
  *
- * Before each load run, one page is fetched on its own to count its SQL statements (knex's
- * `query` event, without the per-request API-key lookup) and its response bytes, and to check
- * that every scenario returns the same projects, elevations and glass.
+ * Before any load, each scenario's page is fetched once on the idle server (the probe), to count
+ * its SQL statements (knex's `query` event, without the per-request API-key lookup) and its
+ * response bytes, and to check that every scenario returns the same projects, elevations and
+ * glass. The table adds the server's CPU time per page, which other load on the box skews less.
  *
  * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (10), BENCH_PROJECTS (20),
@@ -47,8 +48,10 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 const DURATION_S = intEnv('BENCH_DURATION_S', 10, 1, 3600);
 const WARMUP_S = intEnv('BENCH_WARMUP_S', 2, 0, 600);
 const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 10, 1, 1000);
-/** Projects per page; the demo's DOS22309 plus PROJECTS − 1 copies of it. */
-// At most 20: the GraphQL query at 20 projects costs 48,461 of the default complexity budget of 50,000.
+/**
+ * Projects per page: the demo's DOS22309 plus PROJECTS − 1 copies of it. At most 20: at 20 the
+ * GraphQL query already costs 48,461 of the default complexity budget of 50,000.
+ */
 const PROJECTS = Math.round(intEnv('BENCH_PROJECTS', 20, 1, 20));
 const ALL_SCENARIOS = ['graphql', 'jsonrpc-batch', 'jsonrpc-n+1'] as const;
 type ScenarioName = (typeof ALL_SCENARIOS)[number];
@@ -361,8 +364,15 @@ async function main(): Promise<number> {
       activeChild?.kill('SIGKILL');
       try {
         await companion?.stop();
-      } finally {
+      } catch (e) {
+        console.error('warning: stopping the server failed:', e);
+      }
+      try {
         await bench.drop();
+      } catch (e) {
+        // Reported rather than thrown, so that it does not hide the error that got us here.
+        console.error(`warning: could not drop schema ${bench.schema}: ${e instanceof Error ? e.message : String(e)}`);
+        process.exitCode = 1;
       }
     })());
   const onSignal = (sig: NodeJS.Signals) => {
@@ -475,7 +485,7 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(code || Number(process.exitCode ?? 0)),
   (e: unknown) => {
     console.error(e instanceof ProbeError ? `\nFAIL: ${e.message}` : e);
     process.exit(1);

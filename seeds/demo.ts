@@ -15,9 +15,12 @@
  * `.returning(['id', <natural key>])` (PostgreSQL and better-sqlite3 alike) and matched by the
  * natural key, never by row order.
  */
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { NULL_GUID } from '../src/db/time';
+import { NULL_GUID, normalizeGuid } from '../src/db/time';
+import { parsePartsList } from '../src/integrations/logikal/parts-list';
+import { buildPartsList } from '../src/integrations/logikal/parts-list-fixture';
+import { demoDataset, partsListSpecFor } from '../src/integrations/logikal/simulator';
+import { epochToIso } from '../src/integrations/logikal/store';
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -141,7 +144,6 @@ const round = (x: number, decimals: number): number => {
   const f = 10 ** decimals;
   return Math.round(x * f) / f;
 };
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** EAN-13 check digit for the first 12 digits (weights 1,3,1,3… from the left). */
 export function ean13CheckDigit(first12: string): number {
@@ -277,341 +279,62 @@ async function seedSyncRun(w: Writer, t0: number): Promise<RunTimeline> {
 // ---------------------------------------------------------------------------------------------
 // Logikal
 
-type SystemKey = 'ML8' | 'CS77' | 'CP130';
-
-const SYSTEMS: Record<
-  SystemKey,
-  { code: string; name: string; longName: string; kgPerM2: number; profilePrefix: string; eurPerM: [number, number] }
-> = {
-  ML8: {
-    code: 'ML 8',
-    name: 'Reynaers MasterLine 8',
-    longName: 'Reynaers MasterLine 8 (ML 8) — highly insulated window and door system',
-    kgPerM2: 42,
-    profilePrefix: '016',
-    eurPerM: [14, 32],
-  },
-  CS77: {
-    code: 'CS 77',
-    name: 'Reynaers CS 77',
-    longName: 'Reynaers CS 77 — thermally insulated window and door system',
-    kgPerM2: 38,
-    profilePrefix: '177',
-    eurPerM: [11, 26],
-  },
-  CP130: {
-    code: 'CP 130-LS',
-    name: 'Reynaers ConceptPatio 130-LS (CP 130-LS)',
-    longName: 'Reynaers ConceptPatio 130 lift-sliding (CP 130-LS) — sliding door system',
-    kgPerM2: 55,
-    profilePrefix: '130',
-    eurPerM: [22, 45],
-  },
-};
-
-const COLORS = [
-  'RAL 7016 Antracietgrijs structuur mat',
-  'RAL 9016 Verkeerswit satijnglans',
-  'RAL 9005 Gitzwart fijnstructuur',
-  'Naturel geanodiseerd C0 (15 µm)',
-];
-
-const ROOMS = ['Living room', 'Kitchen', 'Bedroom 1', 'Bedroom 2', 'Bathroom', 'Hall', 'Office', 'Terrace', 'Garage', 'Staircase'];
-
-interface ElevationSpec {
-  name: string;
-  system: SystemKey;
-  width: number; // mm
-  height: number; // mm
-  color: number; // index into COLORS
-  fileSize?: number; // bytes, when known from the samples
-}
-
-const DOS22309: ElevationSpec[] = [
-  { name: 'P01', system: 'ML8', width: 1230, height: 1480, color: 0 },
-  { name: 'P02', system: 'ML8', width: 1230, height: 1480, color: 0 },
-  { name: 'P03', system: 'ML8', width: 2290, height: 1403, color: 0 },
-  { name: 'P04', system: 'CS77', width: 980, height: 2350, color: 0 },
-  { name: 'P05', system: 'CS77', width: 1600, height: 1250, color: 0 },
-  { name: 'P06', system: 'ML8', width: 800, height: 600, color: 1 },
-  { name: 'P07', system: 'CP130', width: 4200, height: 2400, color: 0 },
-  { name: 'P08', system: 'CS77', width: 2100, height: 1450, color: 0 },
-  { name: 'P09', system: 'ML8', width: 1450, height: 2200, color: 0 },
-  { name: 'P10', system: 'CS77', width: 1000, height: 2250, color: 2 },
-  { name: 'P11', system: 'CP130', width: 3100, height: 2245, color: 0, fileSize: 1_720_320 },
-  { name: 'P12', system: 'ML8', width: 600, height: 1800, color: 1 },
-  { name: 'P13', system: 'CS77', width: 2800, height: 1600, color: 0 },
-  // phase "Fase 1 (DEMO)"
-  { name: 'P14', system: 'CP130', width: 3600, height: 2300, color: 3 },
-  { name: 'P15', system: 'ML8', width: 1230, height: 1480, color: 3 },
-  { name: 'P16', system: 'CS77', width: 950, height: 2200, color: 3 },
-  { name: 'P17', system: 'ML8', width: 2000, height: 1200, color: 3 },
-];
-const DOS22309_DEFAULT_PHASE_COUNT = 13;
-
-const DOS22410: ElevationSpec[] = [
-  { name: 'P03', system: 'ML8', width: 2290, height: 1403, color: 1, fileSize: 716_800 },
-  { name: 'P04', system: 'CS77', width: 1200, height: 1350, color: 1 },
-];
-
-function autoDescription(s: ElevationSpec): { long: string; short: string } {
-  const dims = `${s.width} x ${s.height} mm`;
-  if (s.system === 'CP130') return { long: `Lift-and-slide door, 2 parts (fixed + sliding, scheme A), ${dims}`, short: 'Lift-slide door 2-part' };
-  if (s.height >= 2000 && s.width <= 1100) return { long: `Door, single leaf, inward opening, low threshold, ${dims}`, short: 'Door 1-leaf' };
-  if (s.width >= 1200) return { long: `Window, 2 sashes: turn-tilt left, turn right, ${dims}`, short: 'Window 2-part' };
-  return { long: `Window, 1 sash turn-tilt, ${dims}`, short: 'Window 1-part' };
-}
-
-const ARTICLES: Array<{ code: string; description: string; price: [number, number]; qty: [number, number]; colored: boolean }> = [
-  { code: '050.8760.--', description: 'Turn-tilt hardware set', price: [38, 64], qty: [1, 2], colored: false },
-  { code: '050.7102.XX', description: 'Handle, aluminium, lockable', price: [18, 35], qty: [1, 2], colored: true },
-  { code: '050.5130.--', description: 'Hinge set 3D adjustable', price: [12, 22], qty: [2, 4], colored: true },
-  { code: '080.0041.--', description: 'Centre gasket EPDM (per m)', price: [1.2, 2.4], qty: [4, 14], colored: false },
-  { code: '080.0062.--', description: 'Glazing gasket outside EPDM (per m)', price: [0.9, 1.8], qty: [4, 14], colored: false },
-  { code: '080.0063.--', description: 'Glazing gasket inside EPDM (per m)', price: [0.9, 1.8], qty: [4, 14], colored: false },
-  { code: '074.8543.--', description: 'Corner cleat, frame', price: [2.5, 4.5], qty: [4, 8], colored: false },
-  { code: '074.8544.--', description: 'Corner cleat, sash', price: [2.5, 4.5], qty: [4, 8], colored: false },
-  { code: '074.0103.--', description: 'Stainless screw 4.2 x 19', price: [0.05, 0.12], qty: [12, 60], colored: false },
-  { code: '074.0221.--', description: 'Alignment corner', price: [0.8, 1.6], qty: [4, 8], colored: false },
-  { code: '040.0012.--', description: 'Glazing block 100 x 24 x 3', price: [0.2, 0.4], qty: [6, 16], colored: false },
-  { code: '040.0016.--', description: 'Glazing block 100 x 24 x 5', price: [0.2, 0.4], qty: [4, 12], colored: false },
-  { code: '060.9902.--', description: 'Drainage cap', price: [0.3, 0.7], qty: [2, 6], colored: true },
-  { code: '050.3301.--', description: 'Multipoint lock, 3 points', price: [55, 95], qty: [1, 1], colored: false },
-  { code: '050.0219.XX', description: 'Cover cap hinge', price: [1.5, 3], qty: [2, 6], colored: true },
-  { code: '080.1120.--', description: 'Brush seal (per m)', price: [2, 4], qty: [2, 8], colored: false },
-  { code: '074.9910.--', description: 'Thermal insert, foam (per m)', price: [1.5, 3.2], qty: [2, 10], colored: false },
-  { code: '050.6624.--', description: 'Lift-slide running gear', price: [85, 140], qty: [2, 2], colored: false },
-  { code: '050.6630.--', description: 'Lift-slide handle set', price: [60, 110], qty: [1, 1], colored: true },
-  { code: '090.0001.--', description: 'Sealant, silicone neutral (cartridge)', price: [6, 9], qty: [1, 3], colored: false },
-  { code: '090.0105.--', description: 'Expansion foam (can)', price: [7, 11], qty: [1, 2], colored: false },
-  { code: '074.0500.--', description: 'Frame anchor, galvanised', price: [0.9, 1.8], qty: [6, 14], colored: false },
-  { code: '040.0201.--', description: 'Glazing bridge', price: [0.4, 0.9], qty: [2, 8], colored: false },
-  { code: '060.1001.--', description: 'Pressure equalisation valve', price: [1.8, 3.5], qty: [1, 4], colored: false },
-];
-
-const PROFILES: Array<{ suffix: string; description: string; side: 'w' | 'h' | 'wh' }> = [
-  { suffix: '8110', description: 'Frame profile', side: 'wh' },
-  { suffix: '8120', description: 'Sash profile', side: 'wh' },
-  { suffix: '8130', description: 'Mullion / transom', side: 'h' },
-  { suffix: '8140', description: 'Glazing bead', side: 'wh' },
-  { suffix: '8150', description: 'Coupling profile', side: 'w' },
-  { suffix: '8160', description: 'Sill profile', side: 'w' },
-  { suffix: '8170', description: 'Reinforcement profile', side: 'h' },
-  { suffix: '8180', description: 'Interlock profile', side: 'h' },
-  { suffix: '8190', description: 'Track profile', side: 'w' },
-  { suffix: '8200', description: 'Adapter profile', side: 'wh' },
-];
-
-const GLASS = [
-  '33.1/16Ar/4/16Ar/33.1 triple HR+++ Ug=0.6 W/m²K',
-  '4/16Ar/4 HR++ Ug=1.1 W/m²K',
-  '44.2/15Ar/6 HR++ safety Ug=1.0 W/m²K',
-  '6/14Ar/4/14Ar/6 triple Ug=0.7 W/m²K',
-  'Panel 24 mm, insulated, RAL matching frame',
-];
-
-function partsFor(rng: Rng, spec: ElevationSpec, elevationId: number): Row[] {
-  const sys = SYSTEMS[spec.system];
-  const color = COLORS[spec.color]!;
-  const rows: Row[] = [];
-  const profileCount = rng.int(8, 14);
-  const articleCount = rng.int(14, Math.min(ARTICLES.length, 34));
-  for (let i = 0; i < profileCount; i++) {
-    const p = PROFILES[i % PROFILES.length]!;
-    const variant = Math.floor(i / PROFILES.length); // > 0 when profiles repeat: a second cut length
-    const lengthMm = p.side === 'w' ? spec.width : p.side === 'h' ? spec.height : i % 2 === 0 ? spec.width : spec.height;
-    const length = round((lengthMm + 30 + variant * 250) / 1000, 3); // metres, with cutting allowance
-    const amount = rng.int(1, 4);
-    const eurPerM = rng.float(sys.eurPerM[0], sys.eurPerM[1]);
-    rows.push({
-      elevationId,
-      kind: 'profile',
-      articleCode: `${sys.profilePrefix}.${p.suffix}.${spec.color === 3 ? 'C0' : 'XX'}${variant ? `-${variant}` : ''}`,
-      description: `${sys.code} ${p.description}`,
-      color,
-      amount,
-      length,
-      priceMinor: Math.round(length * amount * eurPerM * 100),
-    });
-  }
-  // Lift-slide hardware only on CP 130-LS, other articles for all.
-  const candidates = ARTICLES.filter((a) => spec.system === 'CP130' || !a.code.startsWith('050.66'));
-  for (let i = 0; i < articleCount && i < candidates.length; i++) {
-    const a = candidates[i]!;
-    const amount = rng.int(a.qty[0], a.qty[1]);
-    rows.push({
-      elevationId,
-      kind: 'article',
-      articleCode: a.code,
-      description: a.description,
-      color: a.colored ? color : null,
-      amount,
-      length: null,
-      priceMinor: Math.round(rng.float(a.price[0], a.price[1]) * amount * 100),
-    });
-  }
-  return rows;
-}
+/**
+ * The Logikal rows are the built-in simulator's demo dataset as a force sync would store them
+ * (same GUIDs, versionIds and dates; glass, parts and system fields parsed from the same
+ * generated parts-list files), so a force sync in the demo finds DOS22309 up to date and an
+ * edit in the simulator shows up as exactly the changed elevations.
+ */
+const SEEDED_PROJECTS = ['DOS22309', 'DOS22410'];
+const SEED_PARTS_LIST_BYTES = 64 * 1024;
 
 async function seedLogikal(w: Writer, t0: number, run: RunTimeline): Promise<void> {
-  const rng = new Rng('logikal');
-
-  // Directories: the synced root and an archive below it (parents first).
+  const ds = demoDataset({ partsListBytes: SEED_PARTS_LIST_BYTES });
+  const dir = ds.directories.find((d) => d.path === 'Demo Odoo');
+  if (!dir) throw new Error('demo dataset lacks "Demo Odoo"');
   const rootSyncedAt = iso(run.startedAt + 300);
   const rootId = await w.insertOne('directories', {
-    path: 'Demo Odoo',
-    name: 'Demo Odoo',
-    parentId: null,
-    level: 0,
-    excludeFromSync: false,
-    syncedAt: rootSyncedAt,
-    createdAt: iso(t0 - 180 * DAY),
-    updatedAt: rootSyncedAt,
-  });
-  const archiveSyncedAt = iso(t0 - 30 * DAY + 9 * HOUR);
-  const archiveId = await w.insertOne('directories', {
-    path: 'Demo Odoo/Archive',
-    name: 'Archive',
-    parentId: rootId,
-    level: 1,
-    excludeFromSync: false,
-    syncedAt: archiveSyncedAt,
-    createdAt: iso(t0 - 180 * DAY),
-    updatedAt: archiveSyncedAt,
+    path: dir.path, name: dir.name, parentId: null, level: 0, excludeFromSync: false,
+    syncedAt: rootSyncedAt, createdAt: iso(t0 - 180 * DAY), updatedAt: rootSyncedAt,
   });
 
-  // Projects. Logikal dates are epoch seconds upstream; stored as ISO timestamps.
-  const p1SyncedAt = iso(run.finishedAt);
-  const p1Created = Date.UTC(2024, 2, 26, 14, 24, 20); // 1711463060
-  const p1Changed = Date.UTC(2025, 7, 27, 13, 49, 32); // 1756302572
-  const project1 = await w.insertOne('projects', {
-    guid: '3f6c2a91-58d4-4e0b-a7c3-9b21d4e8f605',
-    directoryId: rootId,
-    name: DEMO_PROJECT_NAME,
-    jobNumber: '0000003948',
-    offerNumber: 'OFF44465 NG',
-    personInCharge: 'Jan Peeters',
-    createdDate: iso(p1Created),
-    changedDate: iso(p1Changed),
-    syncedAt: p1SyncedAt,
-    createdAt: iso(run.startedAt + 1_100),
-    updatedAt: p1SyncedAt,
-  });
-  const p2Created = Date.UTC(2024, 4, 14, 8, 2, 11);
-  const p2Changed = Date.UTC(2025, 5, 3, 15, 27, 40);
-  const project2 = await w.insertOne('projects', {
-    guid: '15782e4d-a69c-4ce5-9c17-d3060a039b2d',
-    directoryId: archiveId,
-    name: 'DOS22410',
-    jobNumber: '0000004011',
-    offerNumber: '44019',
-    personInCharge: 'An Janssens',
-    createdDate: iso(p2Created),
-    changedDate: iso(p2Changed),
-    syncedAt: archiveSyncedAt,
-    createdAt: archiveSyncedAt,
-    updatedAt: archiveSyncedAt,
-  });
-
-  // Phases: the null-GUID default phase in both projects, plus a real phase in DOS22309.
-  const phaseStamp = iso(run.startedAt + 2_000);
-  const defaultPhase1 = await w.insertOne('phases', {
-    projectId: project1,
-    logikalId: NULL_GUID,
-    name: 'Posities zonder levering',
-    description: 'Default phase (elevations not assigned to a delivery phase)',
-    syncedAt: phaseStamp,
-    createdAt: phaseStamp,
-    updatedAt: phaseStamp,
-  });
-  const phase1b = await w.insertOne('phases', {
-    projectId: project1,
-    logikalId: rng.guid(),
-    name: 'Fase 1 (DEMO)',
-    description: 'First delivery: ground floor',
-    syncedAt: phaseStamp,
-    createdAt: phaseStamp,
-    updatedAt: phaseStamp,
-  });
-  const defaultPhase2 = await w.insertOne('phases', {
-    projectId: project2,
-    logikalId: NULL_GUID,
-    name: 'Posities zonder levering',
-    description: 'Default phase (elevations not assigned to a delivery phase)',
-    syncedAt: archiveSyncedAt,
-    createdAt: archiveSyncedAt,
-    updatedAt: archiveSyncedAt,
-  });
-
-  const elevationRow = (spec: ElevationSpec, phaseId: number, changed: number, parsedAt: number, createdAt: number): Row => {
-    const sys = SYSTEMS[spec.system];
-    const guid = rng.guid();
-    const versionId = rng.guid();
-    const area = round((spec.width * spec.height) / 1e6, 3);
-    const desc = autoDescription(spec);
-    return {
-      guid,
-      phaseId,
-      versionId,
-      name: spec.name,
-      description: rng.pick(ROOMS),
-      description2: null,
-      width: spec.width,
-      height: spec.height,
-      amount: rng.int(1, 4),
-      changedDate: iso(changed),
-      autoDescription: desc.long,
-      autoDescriptionShort: desc.short,
-      widthOut: spec.width,
-      widthUnit: 'mm',
-      heightOut: spec.height,
-      heightUnit: 'mm',
-      weightOut: round(area * sys.kgPerM2 * rng.float(0.9, 1.1), 1),
-      weightUnit: 'kg',
-      areaOutput: area,
-      areaUnit: 'm²',
-      systemCode: sys.code,
-      systemName: sys.name,
-      systemLongName: sys.longName,
-      colorBaseLong: COLORS[spec.color],
-      thumbnail: null,
-      thumbnailMime: null,
-      partsFileHash: sha256(`logikal-parts-list:${guid}:${versionId}`),
-      partsFileSize: spec.fileSize ?? 4096 * rng.int(125, 480),
-      parseStatus: 'success',
-      parseError: null,
-      parsedAt: iso(parsedAt),
-      syncedAt: iso(parsedAt),
-      createdAt: iso(createdAt),
-      updatedAt: iso(parsedAt),
-    };
-  };
-
-  const elevationRows: Array<{ spec: ElevationSpec; row: Row }> = [];
-  DOS22309.forEach((spec, n) => {
-    const phaseId = n < DOS22309_DEFAULT_PHASE_COUNT ? defaultPhase1 : phase1b;
-    const changed = p1Created + Math.floor(((p1Changed - p1Created) * (n + 1)) / (DOS22309.length + 1));
-    elevationRows.push({ spec, row: elevationRow(spec, phaseId, changed, run.partsAt(n), run.startedAt + 3_500) });
-  });
-  DOS22410.forEach((spec, n) => {
-    const changed = p2Created + (n + 1) * 17 * DAY;
-    const parsedAt = Date.parse(archiveSyncedAt) - (DOS22410.length - n) * 2_300;
-    elevationRows.push({ spec, row: elevationRow(spec, defaultPhase2, changed, parsedAt, parsedAt - 5_000) });
-  });
-  const elevationIds = await w.insertIds('elevations', elevationRows.map((e) => e.row), 'guid');
-
-  const glass: Row[] = [];
-  const parts: Row[] = [];
-  for (const { spec, row } of elevationRows) {
-    const elevationId = need(elevationIds, row['guid'] as string);
-    const first = spec.system === 'CP130' ? 0 : rng.int(0, GLASS.length - 1);
-    for (let g = 0; g < 2; g++) {
-      glass.push({ elevationId, glassId: `GL${rng.digits(5)}`, name: GLASS[(first + g) % GLASS.length] });
+  let n = 0;
+  for (const name of SEEDED_PROJECTS) {
+    const project = dir.projects.find((p) => p.data.name === name);
+    if (!project) throw new Error(`demo dataset lacks project ${name}`);
+    const synced = iso(run.finishedAt);
+    const projectId = await w.insertOne('projects', {
+      guid: normalizeGuid(project.data.id), directoryId: rootId, name: project.data.name,
+      jobNumber: project.data.jobNumber.trim() || null, offerNumber: project.data.offerNumber.trim() || null,
+      personInCharge: project.data.personInCharge.trim() || null,
+      createdDate: epochToIso(project.data.createdDate), changedDate: epochToIso(project.data.changedDate),
+      syncedAt: synced, createdAt: iso(run.startedAt + 1_100), updatedAt: synced,
+    });
+    for (const phase of project.phases) {
+      const phaseStamp = iso(run.startedAt + 2_000);
+      const phaseId = await w.insertOne('phases', {
+        projectId, logikalId: normalizeGuid(phase.data.id), name: phase.data.name, description: phase.data.description || null,
+        syncedAt: phaseStamp, createdAt: phaseStamp, updatedAt: phaseStamp,
+      });
+      for (const elevation of phase.elevations) {
+        const e = elevation.data;
+        const bytes = buildPartsList(partsListSpecFor(ds, project, phase, elevation));
+        const parsed = parsePartsList(bytes, { elevationName: e.name });
+        const parsedAt = iso(run.partsAt(Math.min(n++, DOS22309_ELEVATIONS - 1)));
+        const elevationId = await w.insertOne('elevations', {
+          guid: normalizeGuid(e.id), phaseId, versionId: normalizeGuid(e.versionId), name: e.name,
+          description: e.automaticDescription || null, description2: e.userDescription || null,
+          width: e.width, height: e.height, amount: Math.round(e.amount), changedDate: epochToIso(e.changedDate),
+          ...parsed.elevation,
+          thumbnail: null, thumbnailMime: null,
+          partsFileHash: parsed.sha256, partsFileSize: parsed.sizeBytes, parseStatus: 'success', parseError: null,
+          parsedAt, syncedAt: parsedAt, createdAt: iso(run.startedAt + 3_500), updatedAt: parsedAt,
+        });
+        await w.insert('elevation_glass', parsed.glass.map((g) => ({ elevationId, glassId: g.glassId, name: g.name })));
+        await w.insert('elevation_parts', parsed.parts.map((p) => ({ elevationId, ...p })));
+      }
     }
-    parts.push(...partsFor(rng, spec, elevationId));
   }
-  await w.insert('elevation_glass', glass);
-  await w.insert('elevation_parts', parts);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_import_mirrors_projects_phases_and_elevations(configured_env):
     stats = action["params"]["stats"]
     assert stats["projects_created"] == 2
     assert stats["phases_created"] == 3
-    assert stats["elevations_created"] == 19
+    assert stats["elevations_created"] == 20
 
     projects = env["companion.project"].search([])
     assert sorted(projects.mapped("name")) == ["DOS22309", "DOS22410"]
@@ -73,7 +73,7 @@ def test_import_mirrors_projects_phases_and_elevations(configured_env):
         # each default phase holds only its own project's elevations
         assert all(e.project_id == project for e in default.elevation_ids)
     archive = env["companion.project"].search([("name", "=", "DOS22410")])
-    assert archive.phase_count == 1 and archive.elevation_count == 2
+    assert archive.phase_count == 1 and archive.elevation_count == 3
 
     elevations = env["companion.elevation"].search([("project_id", "=", dos.id)])
     assert len(elevations) == 17
@@ -81,7 +81,7 @@ def test_import_mirrors_projects_phases_and_elevations(configured_env):
         assert elevation.guid and elevation.name
         assert elevation.system_name
         assert elevation.width > 0 and elevation.height > 0
-        assert elevation.glass and elevation.glass.startswith("GL")
+        assert elevation.glass and len(elevation.glass.splitlines()) == 2  # two glass build-ups per elevation
         assert elevation.parse_status == "success"
         assert elevation.project_id == elevation.phase_id.project_id
 
@@ -94,10 +94,10 @@ def test_reimport_creates_no_duplicates(configured_env):
     action = Project.action_import_from_companion()
     stats = action["params"]["stats"]
     assert stats["projects_created"] == stats["phases_created"] == stats["elevations_created"] == 0
-    assert (stats["projects_updated"], stats["phases_updated"], stats["elevations_updated"]) == (2, 3, 19)
+    assert (stats["projects_updated"], stats["phases_updated"], stats["elevations_updated"]) == (2, 3, 20)
     assert stats["phases_removed"] == stats["elevations_removed"] == 0
     assert snapshot(env) == before
-    assert (len(before["projects"]), len(before["phases"]), len(before["elevations"])) == (2, 3, 19)
+    assert (len(before["projects"]), len(before["phases"]), len(before["elevations"])) == (2, 3, 20)
 
 
 def test_import_follows_next_cursor(configured_env, monkeypatch):

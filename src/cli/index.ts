@@ -82,10 +82,7 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
           printKey(out, key, client.name, client.scopes);
         }
       }
-      const url = await companion.listen();
-      out.log(`odoo-companion ${VERSION} listening on ${url}`);
-      out.log(`  GraphQL + GraphiQL: ${url}/graphql   JSON-RPC: ${url}/jsonrpc   health: ${url}/readyz`);
-      if (o.demo) out.log('  No key at hand? Create one: npx companion apikey create --name me --scopes admin');
+      // Signals are handled from before the port opens: a supervisor may stop us at any time.
       const shutdown = (signal: string) => {
         companion.logger.info({ signal }, 'signal received');
         companion.stop().then(
@@ -98,6 +95,10 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
+      const url = await companion.listen();
+      out.log(`odoo-companion ${VERSION} listening on ${url}`);
+      out.log(`  GraphQL + GraphiQL: ${url}/graphql   JSON-RPC: ${url}/jsonrpc   health: ${url}/readyz`);
+      if (o.demo) out.log('  No key at hand? Create one: npx companion apikey create --name me --scopes admin');
     });
 
   program

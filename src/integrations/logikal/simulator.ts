@@ -36,3 +36,4 @@ export {
   type SimProject,
 } from './simulator/dataset';
 export { pngSize } from './simulator/png';
+export { partsListSpecFor } from './simulator/parts-lists';

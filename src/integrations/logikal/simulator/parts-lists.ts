@@ -3,8 +3,30 @@
  * builder) and cached per (elevation id, versionId), so repeated downloads cost nothing and an
  * edit (new versionId) yields a new file. Explicit `SimElevation.partsList` bytes win.
  */
-import { buildPartsList } from '../parts-list-fixture';
+import { buildPartsList, type PartsListSpec } from '../parts-list-fixture';
 import type { SimDataset, SimElevation, SimPhase, SimProject } from './dataset';
+
+/** The fixture spec of an elevation's parts list (also used by the demo seed). */
+export function partsListSpecFor(ds: SimDataset, project: SimProject, phase: SimPhase, elevation: SimElevation): PartsListSpec {
+  const e = elevation.data;
+  const fx = elevation.fixture ?? {};
+  return {
+    projectGuid: project.data.id,
+    projectName: project.data.name,
+    phaseGuid: phase.data.id,
+    elevationGuid: e.id,
+    elevationName: e.name,
+    systemName: fx.systemName ?? e.systemDescription,
+    systemCode: fx.systemCode ?? e.systemDescription,
+    widthMm: e.width,
+    heightMm: e.height,
+    colorBaseLong: fx.colorBaseLong ?? e.surfaceOfBaseElement?.name,
+    targetBytes: fx.targetBytes ?? ds.partsListBytes,
+    spelling: fx.spelling,
+    seed: fx.seed,
+    variant: fx.variant,
+  };
+}
 
 export class PartsListCache {
   private readonly generated = new Map<string, Buffer>();
@@ -19,23 +41,7 @@ export class PartsListCache {
     const key = `${e.id.toLowerCase()}:${e.versionId.toLowerCase()}`;
     let file = this.generated.get(key);
     if (!file) {
-      const fx = elevation.fixture ?? {};
-      file = buildPartsList({
-        projectGuid: project.data.id,
-        projectName: project.data.name,
-        phaseGuid: phase.data.id,
-        elevationGuid: e.id,
-        elevationName: e.name,
-        systemName: fx.systemName ?? e.systemDescription,
-        systemCode: fx.systemCode ?? e.systemDescription,
-        widthMm: e.width,
-        heightMm: e.height,
-        colorBaseLong: fx.colorBaseLong ?? e.surfaceOfBaseElement?.name,
-        targetBytes: fx.targetBytes ?? ds.partsListBytes,
-        spelling: fx.spelling,
-        seed: fx.seed,
-        variant: fx.variant,
-      });
+      file = buildPartsList(partsListSpecFor(ds, project, phase, elevation));
       this.generations++;
       this.generated.set(key, file);
     }
