@@ -22,11 +22,13 @@ import { createMethodRegistry, type RpcContext } from './jsonrpc/methods';
 import type { MethodRegistry } from './jsonrpc/registry';
 import { createLogger, type Logger } from './logger';
 import { authenticateKey, bearerToken } from './services/api-keys';
+import { createLoaders } from './services/loaders';
 import type { ServiceContext } from './services/context';
 import { markInterruptedRuns } from './services/sync-runs';
 import { createLogikalClient } from './services/logikal';
 import { JobRunner } from './jobs/runner';
-import { hasScope } from './auth/scopes';
+import { hasScope, requireScope } from './auth/scopes';
+import { elevationThumbnail } from './services/catalog';
 import { packageVersion } from './paths';
 
 export const VERSION: string = packageVersion();
@@ -97,13 +99,27 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
     }
   });
 
+  // Elevation thumbnails for Odoo views and admin apps (binary: not part of GraphQL/JSON-RPC).
+  app.get('/elevations/:id/thumbnail', async (req, res, next) => {
+    try {
+      requireScope(await authenticate(req.get('authorization')), 'read');
+      const id = Number(req.params.id);
+      if (!Number.isSafeInteger(id) || id <= 0) throw AppError.badInput('id must be a positive integer', [{ field: 'id', message: 'not an id' }]);
+      const t = await elevationThumbnail(services, id);
+      res.type(t.mime).setHeader('Cache-Control', 'private, max-age=300');
+      res.send(t.bytes);
+    } catch (e) {
+      next(e);
+    }
+  });
+
   const rpc = createMethodRegistry({ title: 'odoo-companion JSON-RPC', version: VERSION });
   app.all(
     '/jsonrpc',
     jsonRpcHandler<RpcContext>({
       registry: rpc,
       authenticate,
-      makeContext: (req, principal) => ({ principal, requestId: req.id, services }),
+      makeContext: (req, principal) => ({ principal, requestId: req.id, services, loaders: createLoaders(db) }),
       bodyLimitBytes: config.bodyLimitBytes,
       maxBatch: config.jsonrpc.maxBatch,
       logger,

@@ -28,7 +28,7 @@ const envSchema = z.object({
   /** Largest accepted request body, in bytes, on /graphql and /jsonrpc. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(8),
-  GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(10).default(50_000),
+  GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(10).default(250_000),
   JSONRPC_MAX_BATCH: z.coerce.number().int().min(1).max(10000).default(100),
   /** /metrics requires an API key with the `read` scope unless this is false. */
   METRICS_REQUIRE_AUTH: bool.default(true),

@@ -78,6 +78,12 @@ describe.each(DB_KINDS)('Logikal force sync on %s', (db) => {
 
     const p = (await gql(s.url, s.adminKey, `{ project(name: "${PROJECT}", directoryPath: "${DIR}") { guid jobNumber phases { logikalId isDefault elevations { name versionId systemName widthOut widthUnit parseStatus partsFileHash glass { glassId } parts { kind } } } } }`)).body.data.project;
     expect(p.jobNumber).toBe('0000003948');
+    // Thumbnails came with the elevation list and are served as PNG to key holders only.
+    const elevationId = (await gql(s.url, s.adminKey, '{ elevations(first: 1) { edges { node { id } } } }')).body.data.elevations.edges[0].node.id;
+    const png = await fetch(`${s.url}/elevations/${elevationId}/thumbnail`, { headers: { authorization: `Bearer ${s.adminKey}` } });
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect((await fetch(`${s.url}/elevations/${elevationId}/thumbnail`)).status).toBe(401);
     expect(p.phases).toHaveLength(2);
     const def = p.phases.find((ph: any) => ph.isDefault);
     expect(def.logikalId).toBe(NULL_GUID);

@@ -22,6 +22,8 @@ function configurePgTypes(): void {
   pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
   pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
   pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+  // Timestamps come back as ISO-8601 strings, like SQLite's, without a Date round trip.
+  pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, pgTimestampToIso);
   pgTypesConfigured = true;
 }
 
@@ -31,6 +33,16 @@ function configurePgTypes(): void {
  */
 function identifierMapping(): Pick<Knex.Config, 'wrapIdentifier' | 'postProcessResponse'> {
   return knexSnakeCaseMappers();
+}
+
+const PG_UTC_TS = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?\+00$/;
+
+/** '2026-11-22 01:03:06.12+00' (sessions run in UTC) → '2026-11-22T01:03:06.120Z'. */
+export function pgTimestampToIso(v: string): string {
+  const m = PG_UTC_TS.exec(v);
+  if (!m) return new Date(v).toISOString();
+  const ms = (m[3] ?? '.000').slice(0, 4).padEnd(4, '0');
+  return `${m[1]}T${m[2]}${ms}Z`;
 }
 
 export function createKnex(db: DatabaseConfig): Knex {

@@ -6,11 +6,14 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function toIso(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'number') return new Date(value).toISOString();
   const s = String(value);
+  if (ISO_UTC.test(s)) return s; // the common case on both databases: already canonical
   // SQLite may hold 'YYYY-MM-DD HH:MM:SS' from CURRENT_TIMESTAMP defaults: that is UTC.
   if (/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(s)) return `${s.replace(' ', 'T')}.000Z`;
   const d = new Date(s);

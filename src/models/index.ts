@@ -52,6 +52,11 @@ export class Phase extends BaseModel {
 export class Elevation extends BaseModel {
   static override tableName = 'elevations';
   static override timestampColumns = ['changedDate', 'parsedAt', 'syncedAt', 'createdAt', 'updatedAt'];
+  /**
+   * Every column but the thumbnail: lists and relations select these, so a page of
+   * elevations does not drag a PNG per row through the database driver.
+   */
+  static readonly listColumns = ['id', 'guid', 'phaseId', 'versionId', 'name', 'description', 'description2', 'width', 'height', 'amount', 'changedDate', 'autoDescription', 'autoDescriptionShort', 'widthOut', 'widthUnit', 'heightOut', 'heightUnit', 'weightOut', 'weightUnit', 'areaOutput', 'areaUnit', 'systemCode', 'systemName', 'systemLongName', 'colorBaseLong', 'thumbnailMime', 'partsFileHash', 'partsFileSize', 'parseStatus', 'parseError', 'parsedAt', 'syncedAt', 'createdAt', 'updatedAt'];
   id!: number;
   guid!: string;
   phaseId!: number;

@@ -97,9 +97,7 @@ export async function listElevations(
   }
   if (filter.parseStatus) q.where('elevations.parseStatus', filter.parseStatus);
   if (filter.systemName) q.where('elevations.systemName', filter.systemName);
-  return paginate(q, 'elevations', page, { column: order.field, direction: order.direction }, (r) =>
-    Elevation.fromDatabaseJson(r),
-  );
+  return paginate(q, 'elevations', page, { column: order.field, direction: order.direction }, (r) => Elevation.fromDatabaseJson(r), Elevation.listColumns);
 }
 
 export async function getElevation(ctx: ServiceContext, key: { id?: number | null; guid?: string | null }): Promise<Elevation> {
@@ -110,6 +108,13 @@ export async function getElevation(ctx: ServiceContext, key: { id?: number | nul
       : await Elevation.query(ctx.db).findOne({ guid: normalizeGuid(key.guid!) });
   if (!e) throw AppError.notFound('Elevation', key.id ?? key.guid ?? '');
   return e;
+}
+
+/** The elevation's thumbnail (PNG as Logikal drew it), or NOT_FOUND. */
+export async function elevationThumbnail(ctx: ServiceContext, id: number): Promise<{ bytes: Buffer; mime: string }> {
+  const row = await ctx.db('elevations').where({ id }).first('thumbnail', 'thumbnailMime');
+  if (!row?.thumbnail) throw AppError.notFound('Elevation thumbnail', id);
+  return { bytes: Buffer.from(row.thumbnail), mime: row.thumbnailMime ?? 'image/png' };
 }
 
 export async function listDirectories(ctx: ServiceContext): Promise<Directory[]> {

@@ -28,7 +28,7 @@ function hasMany<M>(
   model: Queryable,
   fk: string,
   order: Array<{ column: string; order?: 'asc' | 'desc' }> = [{ column: 'id' }],
-  /** Extra condition, e.g. leaving out rows marked removed. */
+  /** Extra condition or projection, e.g. leaving out rows marked removed. */
   where?: (q: QueryBuilder<any, any>) => void,
 ): DataLoader<number, M[]> {
   return new DataLoader<number, M[]>(async (keys) => {
@@ -50,7 +50,7 @@ export function createLoaders(db: Knex) {
     modelVersion: byId<ModelVersion>(db, ModelVersion),
     projectsOfDirectory: hasMany<Project>(db, Project, 'directoryId', [{ column: 'name' }, { column: 'id' }]),
     phasesOfProject: hasMany<Phase>(db, Phase, 'projectId', [{ column: 'name' }, { column: 'id' }]),
-    elevationsOfPhase: hasMany<Elevation>(db, Elevation, 'phaseId', [{ column: 'name' }, { column: 'id' }]),
+    elevationsOfPhase: hasMany<Elevation>(db, Elevation, 'phaseId', [{ column: 'name' }, { column: 'id' }], (q) => q.select(Elevation.listColumns)),
     glassOfElevation: hasMany<ElevationGlass>(db, ElevationGlass, 'elevationId'),
     partsOfElevation: hasMany<ElevationPart>(db, ElevationPart, 'elevationId'),
     // Like the departments query and the tree: departments removed upstream are left out.

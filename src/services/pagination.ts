@@ -76,6 +76,8 @@ export async function paginate<T extends { id: number }>(
   args: PageArgs,
   order: OrderSpec,
   map: (row: any) => T = (r) => r as T,
+  /** Columns to read (camelCase); default all. */
+  columns?: readonly string[],
 ): Promise<Page<T>> {
   checkSize(args.first, 'first');
   checkSize(args.last, 'last');
@@ -90,7 +92,7 @@ export async function paginate<T extends { id: number }>(
   const dir = order.direction === 'asc' !== backward ? 'asc' : 'desc';
 
   const countQuery = base.clone();
-  const q = base.clone().select(`${table}.*`);
+  const q = base.clone().select(columns ? columns.map((c) => `${table}.${c}`) : `${table}.*`);
   const applyKey = (key: Key, after: boolean) => {
     const ascending = order.direction === 'asc';
     const op = ascending === after ? '>' : '<';

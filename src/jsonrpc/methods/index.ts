@@ -9,7 +9,7 @@ import * as catalog from '../../services/catalog';
 import * as commerce from '../../services/commerce';
 import type { ServiceContext } from '../../services/context';
 import * as departments from '../../services/departments';
-import { createLoaders } from '../../services/loaders';
+import type { Loaders } from '../../services/loaders';
 import type { Page } from '../../services/pagination';
 import * as logikal from '../../services/logikal';
 import * as syncRuns from '../../services/sync-runs';
@@ -21,6 +21,8 @@ import {
 
 export interface RpcContext extends RpcContextBase {
   services: ServiceContext;
+  /** One set per HTTP request, shared by every call of a batch: a batch of projects.get costs one statement per level. */
+  loaders: Loaders;
 }
 
 const id = z.number().int().positive();
@@ -35,13 +37,13 @@ function pageOut<T>(p: Page<T>, map: (t: T) => unknown) {
 }
 
 function elevationOut(e: Elevation) {
-  const { thumbnail, ...rest } = snake(e) as Record<string, unknown>;
-  return { ...rest, has_thumbnail: e.thumbnail != null && (e.thumbnail as Buffer).length > 0 };
+  const { thumbnail: _t, thumbnail_mime: mime, ...rest } = snake(e) as Record<string, unknown>;
+  // Lists do not read the image itself; GET /elevations/{id}/thumbnail serves it.
+  return { ...rest, has_thumbnail: mime != null };
 }
 
 /** project → phases → elevations (→ glass, parts): one statement per level via loaders. */
-async function projectTree(ctx: ServiceContext, p: Project, withElevations: boolean, withParts: boolean) {
-  const l = createLoaders(ctx.db);
+async function projectTree(l: Loaders, p: Project, withElevations: boolean, withParts: boolean) {
   const [phases, dir] = await Promise.all([l.phasesOfProject.load(p.id), p.directoryId ? l.directory.load(p.directoryId) : null]);
   const elevs: Elevation[][] = withElevations ? await Promise.all(phases.map((ph) => l.elevationsOfPhase.load(ph.id))) : [];
   const all = elevs.flat();
@@ -84,7 +86,7 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     result: pageSchema(projectSchema.omit({ phases: true })),
     async handler(p, ctx) {
       const res = await catalog.listProjects(ctx.services, { directoryPath: p.directory_path, search: p.search }, p);
-      const l = createLoaders(ctx.services.db);
+      const l = ctx.loaders;
       const dirs = await Promise.all(res.edges.map((e) => (e.node.directoryId ? l.directory.load(e.node.directoryId) : null)));
       const paths = new Map(res.edges.map((e, i) => [e.node.id, dirs[i]?.path ?? null]));
       return pageOut(res, (pr) => projectOut(pr, paths.get(pr.id) ?? null));
@@ -107,7 +109,7 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     result: projectSchema,
     async handler(p, ctx) {
       const project = await catalog.getProject(ctx.services, { id: p.id, guid: p.guid, name: p.name, directoryPath: p.directory_path });
-      return projectTree(ctx.services, project, p.with_elevations, p.with_parts);
+      return projectTree(ctx.loaders, project, p.with_elevations, p.with_parts);
     },
   }));
 
@@ -201,7 +203,7 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     result: pageSchema(productSchema),
     async handler(p, ctx) {
       const res = await commerce.listProducts(ctx.services, { search: p.search, sku: p.sku, ean: p.ean }, p);
-      const l = createLoaders(ctx.services.db);
+      const l = ctx.loaders;
       const nodes = res.edges.map((e) => e.node);
       const [stock, maps] = await Promise.all([
         Promise.all(nodes.map((n) => l.stockOfProduct.load(n.id))),
@@ -231,7 +233,7 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     result: receiptSchema,
     async handler(p, ctx) {
       const rec = await commerce.getReceipt(ctx.services, { id: p.id, clientUuid: p.client_uuid });
-      const attempts = await createLoaders(ctx.services.db).attemptsOfReceipt.load(rec.id);
+      const attempts = await ctx.loaders.attemptsOfReceipt.load(rec.id);
       const { expected_fiscal_document_number: _e, updated_at: _u, ...rest } = snake(rec);
       return {
         ...rest,
@@ -260,7 +262,7 @@ export function createMethodRegistry(info: { title: string; version: string }): 
       const res = await commerce.listForecasts(ctx.services, {
         departmentId: p.department_id, productCode: p.product_code, totalOnly: p.total_only, from: p.from, to: p.to,
       }, p);
-      const l = createLoaders(ctx.services.db);
+      const l = ctx.loaders;
       const versions = await Promise.all(res.edges.map((e) => l.modelVersion.load(e.node.modelVersionId)));
       const byId = new Map(versions.filter((v) => v).map((v) => [v!.id, v!]));
       return pageOut(res, (f) => {

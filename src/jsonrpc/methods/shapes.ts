@@ -85,6 +85,17 @@ export const syncRunSchema = z.object({
   queued_at: ts, started_at: nts, finished_at: nts, updated_at: ts, duration_ms: nnum,
 });
 
+const snakeKeys = new Map<string, string>();
+/** Key conversion is cached: the same few hundred column names recur in every answer. */
+function snakeKey(k: string): string {
+  let s = snakeKeys.get(k);
+  if (s === undefined) {
+    s = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (snakeKeys.size < 10_000) snakeKeys.set(k, s);
+  }
+  return s;
+}
+
 /** camelCase → snake_case keys, deeply; Buffers are dropped (binary never goes over JSON-RPC). */
 export function snake(value: unknown): any {
   if (Array.isArray(value)) return value.map(snake);
@@ -96,7 +107,7 @@ export function snake(value: unknown): any {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(src as object)) {
       if (Buffer.isBuffer(v) || typeof v === 'function') continue;
-      out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = snake(v);
+      out[snakeKey(k)] = snake(v);
     }
     return out;
   }
