@@ -533,11 +533,14 @@ function printTable(r: DbReport, bound: Bound): boolean {
     if (verdict === 'FAIL') pass = false;
     console.log(`  ${padEnd(c.what, 30)}${pad(f2(c.value), 8)}  ${padEnd(c.target, 12)}${verdict}`);
   }
+  // Diagnosis: the parts-list phase is CPU-bound when one event loop needs longer per file than the
+  // sessions together need per file on the (simulated) server.
   const partsCpu = (r.first.row.cpuMs - r.unchanged.row.cpuMs) / Math.max(1, r.first.row.downloads);
+  const siblingMs = (REAL_LATENCY_MS.selectElevation + REAL_LATENCY_MS.partsList) * SCALE;
   console.log(
-    `  CPU per downloaded parts list (first sync − unchanged re-sync) / ${r.first.row.downloads}: ${f1(partsCpu)} ms on one event loop` +
-      ` (per session after the first: ${f1(bound.chainMs - REAL_LATENCY_MS.login * SCALE)} ms navigation + download, or` +
-      ` ${f1((REAL_LATENCY_MS.selectElevation + REAL_LATENCY_MS.partsList) * SCALE)} ms for a sibling)`,
+    `  CPU per downloaded parts list ≈ (CPU first sync − CPU unchanged re-sync) / ${r.first.row.downloads} = ${f1(partsCpu)} ms, all on one` +
+      ` event loop;\n  ${SESSIONS} sessions need ${f1(siblingMs)} ms of server time per file (select elevation + parts list), i.e. one file every` +
+      ` ${f1(siblingMs / SESSIONS)} ms: ${partsCpu > siblingMs / SESSIONS ? 'the parts-list phase is CPU-bound here, not session-bound' : 'the parts-list phase is session-bound'}`,
   );
   if (r.problems.length) {
     pass = false;

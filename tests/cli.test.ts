@@ -50,6 +50,34 @@ describe.each(DB_KINDS)('companion CLI on %s', (kind) => {
   });
 });
 
+describe('companion sync logikal', () => {
+  it('runs a force sync against the built-in simulator and prints progress and counters', async () => {
+    const tdb = makeTestDb('sqlite');
+    try {
+      const r = await runCli(
+        ['sync', 'logikal', '--directory', 'Demo Odoo', '--project', 'DOS22309', '--demo'],
+        { ...tdb.env, LOG_LEVEL: 'warn', LOGIKAL_DEMO_LATENCY_SCALE: '0' },
+        60_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      // Not a TTY: one line per progress event, then the outcome and the counters.
+      expect(r.stdout).toMatch(/parts-list: P01/);
+      expect(r.stdout).toMatch(/\[#+\.*\]\s+\d+\/17/);
+      expect(r.stdout).toMatch(/succeeded in \d+\.\d s/);
+      expect(r.stdout).toMatch(/elevations_synced\s+17/);
+      expect(r.stdout).toMatch(/parts_lists_synced\s+17/);
+      const bad = await runCli(['sync', 'logikal', '--directory', 'Demo Odoo', '--project', 'NOPE', '--demo'], { ...tdb.env, LOGIKAL_DEMO_LATENCY_SCALE: '0' }, 60_000);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toMatch(/failed.*NOPE.*not found/);
+      const unconfigured = await runCli(['sync', 'logikal', '--directory', 'Demo Odoo', '--project', 'DOS22309'], tdb.env);
+      expect(unconfigured.code).toBe(2);
+      expect(unconfigured.stderr).toMatch(/LOGIKAL_URL/);
+    } finally {
+      await tdb.drop();
+    }
+  });
+});
+
 describe('companion CLI configuration errors', () => {
   it('exits 2 naming the bad variable', async () => {
     const r = await runCli(['migrate'], { PORT: 'eighty', DATABASE_URL: 'mysql://nope' });
