@@ -21,6 +21,7 @@ import { parsePartsList } from '../src/integrations/logikal/parts-list';
 import { buildPartsList } from '../src/integrations/logikal/parts-list-fixture';
 import { demoDataset, partsListSpecFor } from '../src/integrations/logikal/simulator';
 import { epochToIso } from '../src/integrations/logikal/store';
+import { mulberry32 } from '../src/util/prng';
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -94,19 +95,12 @@ export async function seedDemo(db: Knex, opts: { now?: Date } = {}): Promise<Dem
 
 /** mulberry32: tiny, fast and good enough for demo data; seeded per area by name. */
 class Rng {
-  private state: number;
+  readonly next: () => number;
   constructor(name: string) {
     // FNV-1a of the stream name gives each area its own stable sequence.
     let h = 0x811c9dc5;
     for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    this.state = h >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(h >>> 0);
   }
   /** Integer in [min, max]. */
   int(min: number, max: number): number {

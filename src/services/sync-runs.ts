@@ -109,9 +109,13 @@ function eventView(e: SyncEvent): SyncEventView {
 type EventFields = Pick<SyncEvent, 'step' | 'message' | 'done' | 'total' | 'counters'>;
 
 async function appendEvent(trx: Knex, runId: number, e: EventFields): Promise<SyncEvent> {
-  const last = await SyncEvent.query(trx).where({ runId }).max('seq as seq').first();
-  const seq = Number((last as unknown as { seq: number | null })?.seq ?? 0) + 1;
-  return SyncEvent.query(trx).insertAndFetch({ ...e, runId, seq, at: nowIso() });
+  // The next number is computed in the INSERT itself: one statement, and the run's row lock
+  // (load(…, true)) keeps concurrent writers of the same run in line.
+  const at = nowIso();
+  const seq = trx.raw('(select coalesce(max(seq), 0) + 1 from sync_events where run_id = ?)', [runId]);
+  const row = { runId, seq, step: e.step, message: e.message, done: e.done, total: e.total, counters: JSON.stringify(e.counters ?? null), at };
+  const [inserted] = await trx('syncEvents').insert(row).returning(['id', 'seq']);
+  return SyncEvent.fromJson({ ...e, id: inserted.id, runId, seq: Number(inserted.seq), at }, { skipValidation: true });
 }
 
 async function publish(ctx: ServiceContext, run: SyncRun): Promise<SyncRunView> {
@@ -144,23 +148,19 @@ export async function startRun(ctx: ServiceContext, id: number): Promise<SyncRun
   return publish(ctx, await load(ctx.db, id));
 }
 
-/** Records one progress event and folds it into the run row, in one transaction. */
+/**
+ * Records one progress event and folds it into the run row, in one transaction of three
+ * statements (lock + read the run, append the event, update the run): jobs report often.
+ */
 export async function reportProgress(ctx: ServiceContext, id: number, p: ProgressInput): Promise<SyncRunView> {
   const result = await ctx.db.transaction(async (trx) => {
     const current = await load(trx, id, true);
     if (isFinished(current.status)) return { run: current, event: null };
     const counters = { ...current.counters, ...(p.counters ?? {}) };
-    const event = await appendEvent(trx, id, {
-      step: p.step,
-      message: p.message ?? null,
-      done: p.done ?? null,
-      total: p.total ?? null,
-      counters,
-    });
-    await SyncRun.query(trx)
-      .patch({ counters, lastStep: p.step, done: p.done ?? current.done, total: p.total ?? current.total, updatedAt: event.at })
-      .findById(id);
-    return { run: await load(trx, id), event };
+    const event = await appendEvent(trx, id, { step: p.step, message: p.message ?? null, done: p.done ?? null, total: p.total ?? null, counters });
+    const patch = { counters, lastStep: p.step, done: p.done ?? current.done, total: p.total ?? current.total, updatedAt: event.at };
+    await SyncRun.query(trx).patch(patch).findById(id);
+    return { run: Object.assign(current, patch), event };
   });
   if (result.event) ctx.events.publish('SYNC_EVENT', id, eventView(result.event));
   return publish(ctx, result.run);

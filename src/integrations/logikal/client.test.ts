@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../logger';
 import {
+  decodeBase64Data,
   LicenceLimitError,
   LogikalAuthError,
   LogikalClient,
@@ -386,5 +387,20 @@ describe('LogikalClient: HTTP', () => {
     const err = await rejection(client.version());
     expect(err).toMatchObject({ kind: 'contract', status: 200 });
     expect(client.stats().retries).toBe(0);
+  });
+});
+
+describe('decodeBase64Data (the parts list fast path)', () => {
+  const data = Buffer.from('SQLite format 3\u0000 and some parts-list bytes');
+  const b64 = data.toString('base64');
+  it('finds data wherever it sits in the envelope, and falls back to JSON.parse for escapes', () => {
+    expect(decodeBase64Data(Buffer.from(`{"data":"${b64}","hints":[],"warnings":[]}`))).toEqual(data);
+    expect(decodeBase64Data(Buffer.from(`{"hints":[], "data" : "${b64}"}`))).toEqual(data);
+    expect(decodeBase64Data(Buffer.from(`{"data":"${b64.replace(/\//g, '\\/')}"}`))).toEqual(data);
+  });
+  it('refuses what is not whole base64', () => {
+    expect(() => decodeBase64Data(Buffer.from(`{"data":"${b64.slice(0, -4)}!!!!"}`))).toThrow(/base64/);
+    expect(() => decodeBase64Data(Buffer.from('{"data":"abc"}'))).toThrow(/base64/);
+    expect(() => decodeBase64Data(Buffer.from('{"data":12}'))).toThrow(/base64/);
   });
 });

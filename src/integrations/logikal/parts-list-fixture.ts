@@ -15,6 +15,7 @@
  * Output is deterministic for a given spec (and SQLite version). `partsListContent(spec)` returns
  * what a correct parser must extract from the file, so tests and the simulator can compare.
  */
+import { mulberry32 } from '../../util/prng';
 import Database from 'better-sqlite3';
 import type { ParsedPartsList } from './parts-list';
 
@@ -61,17 +62,7 @@ const PADDING_TABLE_PREFIX = 'Synthetic_Filler_';
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
 
-/** mulberry32: tiny, fast, good enough for fixtures. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;

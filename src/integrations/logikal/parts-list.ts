@@ -410,7 +410,7 @@ function readParts(db: Database.Database, table: TableInfo | null, kind: 'articl
  * Parses one parts-list file. Throws `PartsListError` (never anything else) when the file cannot
  * be used; `problem` says why.
  */
-export function parsePartsList(bytes: Buffer, opts: { elevationName: string; maxBytes?: number }): ParsedPartsList {
+export function parsePartsList(bytes: Buffer, opts: { elevationName: string; maxBytes?: number; /** the caller's partsListHash(bytes), to hash once */ sha256?: string }): ParsedPartsList {
   if (!Buffer.isBuffer(bytes)) throw new PartsListError('not_sqlite', 'parts list is not a byte buffer');
   // A missing or nonsensical limit (NaN, negative) falls back to the default, never to "no limit".
   const maxBytes = typeof opts.maxBytes === 'number' && opts.maxBytes >= 0 ? opts.maxBytes : MAX_PARTS_LIST_BYTES;
@@ -437,7 +437,7 @@ export function parsePartsList(bytes: Buffer, opts: { elevationName: string; max
       ...readParts(db, describeTable(db, tables, 'Articles'), 'article'),
       ...readParts(db, describeTable(db, tables, 'Profiles'), 'profile'),
     ];
-    return { elevation, glass, parts, sha256: partsListHash(bytes), sizeBytes: bytes.length };
+    return { elevation, glass, parts, sha256: opts.sha256 ?? partsListHash(bytes), sizeBytes: bytes.length };
   } catch (err) {
     if (err instanceof PartsListError) throw err;
     const code = typeof (err as { code?: unknown })?.code === 'string' ? `${(err as { code: string }).code}: ` : '';

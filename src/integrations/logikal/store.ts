@@ -80,13 +80,14 @@ export interface StoredElevation {
   changedDate: string | null;
   partsFileHash: string | null;
   parseStatus: string;
+  thumbnailMime: string | null;
 }
 
 export async function storedElevations(db: Knex, projectId: number): Promise<Map<string, StoredElevation>> {
   const rows = (await db('elevations')
     .join('phases', 'phases.id', 'elevations.phaseId')
     .where('phases.projectId', projectId)
-    .select('elevations.id', 'elevations.guid', 'elevations.phaseId', 'elevations.versionId', 'elevations.changedDate', 'elevations.partsFileHash', 'elevations.parseStatus')) as StoredElevation[];
+    .select('elevations.id', 'elevations.guid', 'elevations.phaseId', 'elevations.versionId', 'elevations.changedDate', 'elevations.partsFileHash', 'elevations.parseStatus', 'elevations.thumbnailMime')) as StoredElevation[];
   return new Map(rows.map((r) => [r.guid, r]));
 }
 
@@ -115,10 +116,17 @@ function listFields(e: ElevationData) {
  * Metadata-only refresh of an elevation whose parts list is unchanged (or that is not
  * downloaded in this run). New elevations are not inserted here: they arrive with their parts.
  */
-export async function refreshElevationMetadata(db: Knex, phaseId: number, e: ElevationData, thumbnail: Buffer | null): Promise<void> {
-  const patch: Record<string, unknown> = { ...listFields(e), phaseId, syncedAt: nowIso(), updatedAt: nowIso() };
-  if (thumbnail) Object.assign(patch, { thumbnail, thumbnailMime: 'image/png' });
-  await db('elevations').where({ guid: normalizeGuid(e.id) }).update(patch);
+export async function refreshElevationsMetadata(db: Knex, phaseId: number, items: Array<{ e: ElevationData; thumbnail: Buffer | null }>): Promise<void> {
+  if (!items.length) return;
+  const now = nowIso();
+  // One transaction for the phase: a re-sync with nothing changed is a handful of commits.
+  await db.transaction(async (trx) => {
+    for (const { e, thumbnail } of items) {
+      const patch: Record<string, unknown> = { ...listFields(e), phaseId, syncedAt: now, updatedAt: now };
+      if (thumbnail) Object.assign(patch, { thumbnail, thumbnailMime: 'image/png' });
+      await trx('elevations').where({ guid: normalizeGuid(e.id) }).update(patch);
+    }
+  });
 }
 
 export type PartsOutcome =

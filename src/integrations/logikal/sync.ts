@@ -85,8 +85,12 @@ export async function forceSyncProject(
   };
   /** Set when a worker hits an error that is not one elevation's (e.g. the database): the others stop. */
   let fatal = false;
+  // A cancel arrives as the run's status (from any process); read it at most every 250 ms.
+  let lastCheck = 0;
   const checkStop = async () => {
     if (signal.aborted) throw new Cancelled(String(signal.reason ?? 'aborted'));
+    if (Date.now() - lastCheck < 250) return;
+    lastCheck = Date.now();
     if (await isCancelled(ctx, runId)) throw new Cancelled('cancelled on request');
   };
   const open = async (): Promise<LogikalSession> => {
@@ -103,8 +107,8 @@ export async function forceSyncProject(
   // Extra sessions log in while the first one reads the metadata: logins are the slowest call.
   const extraWanted = Math.max(0, opts.maxSessions - 1);
   const prefetched: Array<Promise<LogikalSession | null>> = [];
-  const prefetch = () => {
-    for (let i = 0; i < extraWanted; i++) {
+  const prefetch = (n = extraWanted) => {
+    for (let i = 0; i < n; i++) {
       prefetched.push(
         open().catch((e) => {
           if (!(e instanceof LicenceLimitError)) logger.warn({ err: e }, 'logikal: extra session failed to open');
@@ -138,7 +142,7 @@ export async function forceSyncProject(
     counters.phases_synced = phases.length;
     await progress('phases', { message: `${fresh.name}: ${phases.length} phases` });
 
-    // ---- elevation lists (and thumbnails, which need only phase state), phase by phase
+    // ---- elevation lists, phase by phase; changed elevations go to the work queue
     const stored = await store.storedElevations(ctx.db, projectId);
     const work: WorkItem[] = [];
     let metaSession: LogikalSession | null = meta;
@@ -147,31 +151,32 @@ export async function forceSyncProject(
       metaSession = await atPhase(metaSession, target.directoryPath, project.id, phase.id, open, close);
       const elevations = await metaSession.listElevations();
       const phaseId = phaseIds.get(normalizeGuid(phase.id))!;
+      const unchanged: Array<{ e: ElevationData; thumbnail: Buffer | null }> = [];
       for (const e of elevations) {
+        const before = stored.get(normalizeGuid(e.id));
+        if (opts.full || store.needsPartsList(e, before)) {
+          // Its thumbnail is fetched by the worker that downloads its parts list, in parallel.
+          work.push({ phase, phaseId, elevation: e, thumbnail: null });
+          continue;
+        }
         let thumb: Buffer | null = null;
-        if (opts.thumbnails) {
-          thumb = await metaSession.thumbnail(e.id, THUMBNAIL);
+        if (opts.thumbnails && !before?.thumbnailMime) {
+          thumb = await metaSession.thumbnail(e.id, THUMBNAIL); // unchanged but never drawn
           counters.thumbnails_synced++;
         }
-        if (opts.full || store.needsPartsList(e, stored.get(normalizeGuid(e.id)))) {
-          work.push({ phase, phaseId, elevation: e, thumbnail: thumb });
-        } else {
-          await store.refreshElevationMetadata(ctx.db, phaseId, e, thumb);
-          counters.parts_lists_unchanged++;
-          counters.elevations_synced++;
-        }
+        unchanged.push({ e, thumbnail: thumb });
       }
+      await store.refreshElevationsMetadata(ctx.db, phaseId, unchanged);
+      counters.parts_lists_unchanged += unchanged.length;
+      counters.elevations_synced += unchanged.length;
       counters.elevations_removed += await store.removeMissingElevations(ctx.db, phaseId, elevations.map((e) => normalizeGuid(e.id)));
       await progress('elevations', { message: `${phase.name}: ${elevations.length} elevations` });
     }
     const total = counters.elevations_synced + work.length;
     await progress('parts-lists', { done: counters.elevations_synced, total, message: `${work.length} to download` });
 
-    // ---- parts lists over a pool of sessions
-    if (work.length > 0 && prefetched.length === 0) prefetch();
-    const pool: Array<LogikalSession | null> = [metaSession, ...(await Promise.all(prefetched))];
-    const workers = pool.filter((s): s is LogikalSession => s !== null).slice(0, Math.max(1, work.length));
-    for (const s of pool) if (s && !workers.includes(s)) await close(s);
+    // ---- parts lists over a pool of sessions; workers start as their sessions arrive
+    if (work.length > 1 && prefetched.length === 0) prefetch(Math.min(extraWanted, work.length - 1));
     const sibling = { allowed: opts.siblingSelect === 'on' ? true : opts.siblingSelect === 'off' ? false : (null as boolean | null) };
     const queue = [...work];
 
@@ -185,6 +190,10 @@ export async function forceSyncProject(
         const item = queue.splice(idx, 1)[0];
         try {
           s = await atElevation(s, item, target.directoryPath, project.id, sibling, open, close);
+          if (opts.thumbnails) {
+            item.thumbnail = await s.thumbnail(item.elevation.id, THUMBNAIL); // the selected elevation's
+            counters.thumbnails_synced++;
+          }
           const bytes = await s.partsList();
           await saveParts(ctx, item, bytes, stored.get(normalizeGuid(item.elevation.id)), counters);
         } catch (e) {
@@ -213,7 +222,25 @@ export async function forceSyncProject(
       }
       if (s) await close(s);
     };
-    await Promise.all(workers.map(runWorker));
+    const workers: Array<Promise<void>> = [];
+    if (work.length > 0) workers.push(runWorker(metaSession));
+    else await close(metaSession);
+    for (const p of prefetched) {
+      workers.push(
+        p.then(async (extra) => {
+          if (!extra) return;
+          if (queue.length === 0 || fatal) return close(extra); // arrived after the work was done
+          return runWorker(extra);
+        }),
+      );
+    }
+    await Promise.all(workers);
+    // A worker refused a seat may have handed back an item after the others had finished.
+    for (let tries = 0; queue.length && !fatal && tries < 3; tries++) {
+      await runWorker(await open()).catch((e) => {
+        if (!(e instanceof LicenceLimitError)) throw e;
+      });
+    }
     if (queue.length) throw new AppError('UNAVAILABLE', `Logikal refused every session; ${queue.length} elevations not synced`);
     return counters;
   } catch (e) {
@@ -319,7 +346,7 @@ async function saveParts(
     return;
   }
   try {
-    const parsed = parsePartsList(bytes, { elevationName: item.elevation.name });
+    const parsed = parsePartsList(bytes, { elevationName: item.elevation.name, sha256: hash });
     await store.saveElevation(ctx.db, item.phaseId, item.elevation, item.thumbnail, { kind: 'parsed', parsed });
     counters.parts_lists_synced++;
   } catch (e) {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { NULL_GUID } from '../../db/time';
-import type { Department, Elevation, Phase, Project } from '../../models';
+import { SYNC_STATUSES, type Department, type Elevation, type Phase, type Project } from '../../models';
 import * as catalog from '../../services/catalog';
 import * as commerce from '../../services/commerce';
 import type { ServiceContext } from '../../services/context';
@@ -290,7 +290,7 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     scope: 'read',
     params: z.object({
       kind: z.string().optional(),
-      status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']).optional(),
+      status: z.enum(SYNC_STATUSES).optional(),
       target: z.string().optional(),
       ...page,
     }),

@@ -4,6 +4,7 @@
  * schemas here document results in the OpenRPC document (schema/openrpc.json).
  */
 import { z } from 'zod';
+import { SYNC_STATUSES } from '../../models';
 
 const str = z.string();
 const nstr = z.string().nullable();
@@ -80,7 +81,7 @@ export const forecastSchema = z.object({
 });
 export const syncRunSchema = z.object({
   id: z.number(), kind: str, target: str,
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']),
+  status: z.enum(SYNC_STATUSES),
   counters: z.record(z.string(), z.number()), done: z.number(), total: nnum, error: nstr, last_step: nstr,
   queued_at: ts, started_at: nts, finished_at: nts, updated_at: ts, duration_ms: nnum,
 });

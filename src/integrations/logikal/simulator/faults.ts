@@ -1,19 +1,10 @@
 /** Deterministic fault injection for the simulator (see FaultPlan). */
+import { mulberry32 } from '../../../util/prng';
 import type { FaultPlan, FaultSpec, SimOperation } from './types';
 
 export type FaultKind = 'status5xx' | 'timeout' | 'truncateBody';
 
-/** mulberry32: small, fast, good enough for reproducible test schedules. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export class FaultInjector {
   private plan: FaultPlan | undefined;
