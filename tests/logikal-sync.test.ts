@@ -123,6 +123,39 @@ describe.each(DB_KINDS)('Logikal force sync on %s', (db) => {
     expect(names).toContain('P14-renamed');
   });
 
+  it('keeps the null-GUID default phase of two projects apart', async () => {
+    const r = await gql(s.url, s.adminKey, `mutation { forceSyncProject(directory: "${DIR}", project: "DOS22410") { id } }`);
+    expect(final(await follow(s, r.body.data.forceSyncProject.id)).status).toBe('SUCCEEDED');
+    const defaults = await s.companion.db('phases').where({ logikalId: NULL_GUID }).orderBy('projectId');
+    expect(defaults).toHaveLength(2);
+    expect(new Set(defaults.map((p: any) => p.projectId)).size).toBe(2);
+    const counts = await Promise.all(defaults.map(async (p: any) => Number((await s.companion.db('elevations').where({ phaseId: p.id }).count({ n: '*' }).first())!.n)));
+    expect(counts.sort((a, b) => a - b)).toEqual([3, 13]); // DOS22410's 3, DOS22309's 13: nothing moved across
+  });
+
+  it('streams every step, in order, to a subscriber that comes late', async () => {
+    sim.setOptions({ latencyScale: 0.004 });
+    try {
+      const r = await gql(s.url, s.adminKey, `mutation { forceSyncProject(directory: "${DIR}", project: "${PROJECT}", full: true) { id } }`);
+      const id = Number(r.body.data.forceSyncProject.id);
+      // Subscribe only once the run is well under way.
+      for (let i = 0; i < 400; i++) {
+        const st = (await rpc(s.url, s.adminKey, { jsonrpc: '2.0', id: 1, method: 'sync.status', params: { run_id: id } })).body.result;
+        if (st.done >= 5 || st.status !== 'running') break;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      const events = await follow(s, id);
+      expect(events[0]).toMatchObject({ seq: 1, step: 'login' });
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      const stored = await s.companion.db('syncEvents').where({ runId: id }).orderBy('seq');
+      expect(events.map((e) => e.step)).toEqual(stored.map((e: any) => e.step));
+      expect(final(events).status).toBe('SUCCEEDED');
+      expect(events.filter((e) => e.step === 'parts-list')).toHaveLength(17);
+    } finally {
+      sim.setOptions({ latencyScale: 0 });
+    }
+  });
+
   it('a second request joins the running sync', async () => {
     sim.setOptions({ latencyScale: 0.002 });
     try {

@@ -184,6 +184,7 @@ export async function forceSyncProject(
       let s: LogikalSession | null = first;
       while (queue.length && !fatal) {
         await checkStop();
+        if (!queue.length) break; // another worker took the last item while we checked
         // Prefer an elevation of the phase this session stands in: no navigation needed.
         const here = s?.location.phaseId;
         const idx = Math.max(0, queue.findIndex((w) => normalizeGuid(w.phase.id) === (here && normalizeGuid(here))));
