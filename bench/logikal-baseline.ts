@@ -12,6 +12,10 @@
  * - no session is ever logged out (DELETE /auth was never called): 4 + 17 = 21 sessions stay
  *   open on the server for DOS22309 until they expire.
  *
+ * It talks to Logikal only over HTTP at `t.url`: in bench/logikal.ts that is the same simulator
+ * process (bench/logikal-sim-process.ts, driven through bench/logikal-sim-client.ts) our engine
+ * talks to, so both pay the same server and only this process's CPU is counted as theirs.
+ *
  * What it does NOT copy, all in the baseline's favour: the old middleware's self-imposed
  * throttle sleeps (auth ≤ 1 request/s, others ≤ 2 requests/s), its new TCP connection per
  * request (we share the keep-alive agent), its 5 SQLite open/close cycles and 6+ commits per

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import * as core from './20261122_0001_core';
+import * as syncCheckpoints from './20261201_0002_sync_checkpoints';
 
 export interface Migration {
   name: string;
@@ -12,4 +13,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const migrations: Migration[] = [{ name: '20261122_0001_core', ...core }];
+export const migrations: Migration[] = [
+  { name: '20261122_0001_core', ...core },
+  { name: '20261201_0002_sync_checkpoints', ...syncCheckpoints },
+];

@@ -20,6 +20,7 @@ import { NULL_GUID, normalizeGuid } from '../src/db/time';
 import { parsePartsList } from '../src/integrations/logikal/parts-list';
 import { buildPartsList } from '../src/integrations/logikal/parts-list-fixture';
 import { demoDataset, partsListSpecFor } from '../src/integrations/logikal/simulator';
+import { demoIikoData, type DemoDepartment, type DemoDish } from '../src/integrations/iiko/demo-data';
 import { epochToIso } from '../src/integrations/logikal/store';
 import { mulberry32 } from '../src/util/prng';
 
@@ -146,19 +147,6 @@ export function ean13CheckDigit(first12: string): number {
   return (10 - (sum % 10)) % 10;
 }
 
-/** A Russian INN (taxpayer id) with valid check digits: 10 digits (legal entity) or 12 (person). */
-function inn(rng: Rng, length: 10 | 12, region: string): string {
-  const check = (digits: string, weights: number[]): string =>
-    String((weights.reduce((s, w, i) => s + w * Number(digits[i]), 0) % 11) % 10);
-  if (length === 10) {
-    const base = region + rng.digits(7);
-    return base + check(base, [2, 4, 10, 3, 5, 9, 4, 6, 8]);
-  }
-  const base = region + rng.digits(8);
-  const d11 = base + check(base, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
-  return d11 + check(d11, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
-}
-
 type Row = Record<string, unknown>;
 const CHUNK = 200;
 
@@ -218,12 +206,17 @@ async function seedSyncRun(w: Writer, t0: number): Promise<RunTimeline> {
   const startedAt = queuedAt + 850;
   const partsAt = (n: number) => startedAt + 4 * SECOND + n * 2_610;
   const finishedAt = partsAt(DOS22309_ELEVATIONS - 1) + 1_240;
+  // Shaped exactly like a run of the force sync engine (src/integrations/logikal/sync.ts).
   const counters = {
     phases_synced: 2,
     elevations_synced: DOS22309_ELEVATIONS,
+    elevations_removed: 0,
     parts_lists_synced: DOS22309_ELEVATIONS,
     parts_lists_failed: 0,
     parts_lists_unchanged: 0,
+    parts_lists_same_file: 0,
+    thumbnails_synced: DOS22309_ELEVATIONS,
+    sessions_opened: 4,
   };
   const runId = await w.insertOne('sync_runs', {
     kind: 'logikal.project',
@@ -232,36 +225,26 @@ async function seedSyncRun(w: Writer, t0: number): Promise<RunTimeline> {
     counters: JSON.stringify(counters),
     done: DOS22309_ELEVATIONS,
     total: DOS22309_ELEVATIONS,
+    lastStep: 'succeeded',
     error: null,
     queuedAt: iso(queuedAt),
     startedAt: iso(startedAt),
     finishedAt: iso(finishedAt),
     updatedAt: iso(finishedAt),
   });
-  const partial = (n: number) => ({ ...counters, parts_lists_synced: n });
+  const zero = { ...counters, elevations_synced: 0, parts_lists_synced: 0, thumbnails_synced: 0, sessions_opened: 1 };
+  const partial = (n: number) => ({ ...counters, elevations_synced: n, parts_lists_synced: n, thumbnails_synced: n });
+  const names = ['P01', 'P14', 'P02', 'P15', 'P03', 'P16', 'P04', 'P17', 'P05', 'P06', 'P07', 'P08', 'P09', 'P10', 'P11', 'P12', 'P13'];
   const events: Array<Omit<Row, 'runId' | 'seq'>> = [
-    { step: 'started', message: 'Sync of project DOS22309 in "Demo Odoo" started', done: 0, total: null, counters: null, at: iso(startedAt) },
-    { step: 'project', message: 'Project DOS22309 selected', done: 0, total: null, counters: null, at: iso(startedAt + 1_100) },
-    { step: 'phases', message: '2 phases', done: 0, total: null, counters: JSON.stringify({ phases_synced: 2 }), at: iso(startedAt + 2_000) },
-    {
-      step: 'elevations',
-      message: '17 elevations in 2 phases',
-      done: 0,
-      total: DOS22309_ELEVATIONS,
-      counters: JSON.stringify({ phases_synced: 2, elevations_synced: DOS22309_ELEVATIONS }),
-      at: iso(startedAt + 3_500),
-    },
-    { step: 'parts-list P06', message: 'Parts list P06 parsed', done: 6, total: 17, counters: JSON.stringify(partial(6)), at: iso(partsAt(5)) },
-    { step: 'parts-list P11', message: 'Parts list P11 parsed', done: 11, total: 17, counters: JSON.stringify(partial(11)), at: iso(partsAt(10)) },
-    { step: 'parts-list P17', message: 'Parts list P17 parsed', done: 17, total: 17, counters: JSON.stringify(partial(17)), at: iso(partsAt(16)) },
-    {
-      step: 'finished',
-      message: `Succeeded in ${((finishedAt - startedAt) / 1000).toFixed(1)} s`,
-      done: 17,
-      total: 17,
-      counters: JSON.stringify(counters),
-      at: iso(finishedAt),
-    },
+    { step: 'login', message: null, done: null, total: null, counters: JSON.stringify(zero), at: iso(startedAt) },
+    { step: 'phases', message: 'DOS22309: 2 phases', done: null, total: null, counters: JSON.stringify(zero), at: iso(startedAt + 1_100) },
+    { step: 'elevations', message: 'Posities zonder levering: 13 elevations', done: null, total: null, counters: JSON.stringify(zero), at: iso(startedAt + 2_000) },
+    { step: 'elevations', message: 'Fase 1 (DEMO): 4 elevations', done: null, total: null, counters: JSON.stringify(zero), at: iso(startedAt + 2_600) },
+    { step: 'parts-lists', message: '17 to download', done: 0, total: DOS22309_ELEVATIONS, counters: JSON.stringify({ ...zero, sessions_opened: 4 }), at: iso(startedAt + 3_500) },
+    ...names.map((name, i) => ({
+      step: 'parts-list', message: name, done: i + 1, total: DOS22309_ELEVATIONS, counters: JSON.stringify(partial(i + 1)), at: iso(partsAt(i)),
+    })),
+    { step: 'succeeded', message: null, done: DOS22309_ELEVATIONS, total: DOS22309_ELEVATIONS, counters: JSON.stringify(counters), at: iso(finishedAt) },
   ];
   await w.insert(
     'sync_events',
@@ -334,128 +317,26 @@ async function seedLogikal(w: Writer, t0: number, run: RunTimeline): Promise<voi
 // ---------------------------------------------------------------------------------------------
 // iiko: department trees and daily sales
 
-interface DeptSpec {
-  guid: string;
-  parentGuid: string | null;
-  depth: number;
-  code: string | null;
-  name: string;
-  type: string;
-  taxpayerId: string | null;
-}
+/**
+ * The trees and sales come from demoIikoData (src/integrations/iiko/demo-data.ts), the same
+ * function the demo iiko simulators serve, so a sync of the demo servers finds these rows
+ * unchanged. It keeps the PRNG stream this seed always used: the rows are the same as before.
+ */
+type Dish = DemoDish;
 
-interface Dish {
-  code: string;
-  name: string;
-  priceMinor: number;
-  baseQty: number;
-}
-
-const RESTAURANT_DISHES: Dish[] = [
-  { code: '00101', name: 'Борщ с пампушками', priceMinor: 42_000, baseQty: 28 },
-  { code: '00102', name: 'Салат «Цезарь» с курицей', priceMinor: 52_000, baseQty: 34 },
-  { code: '00103', name: 'Пельмени домашние', priceMinor: 48_000, baseQty: 30 },
-  { code: '00104', name: 'Стейк из говядины', priceMinor: 145_000, baseQty: 9 },
-  { code: '00105', name: 'Котлета по-киевски', priceMinor: 61_000, baseQty: 14 },
-  { code: '00106', name: 'Уха по-фински', priceMinor: 55_000, baseQty: 12 },
-  { code: '00107', name: 'Блины с икрой', priceMinor: 89_000, baseQty: 8 },
-  { code: '00108', name: 'Морс клюквенный 0,5 л', priceMinor: 19_000, baseQty: 40 },
-  { code: '00109', name: 'Чай чёрный, чайник', priceMinor: 25_000, baseQty: 22 },
-  { code: '00110', name: 'Медовик', priceMinor: 32_000, baseQty: 18 },
-];
-
-const COFFEE_DISHES: Dish[] = [
-  { code: '20101', name: 'Капучино 300 мл', priceMinor: 24_000, baseQty: 85 },
-  { code: '20102', name: 'Латте 400 мл', priceMinor: 27_000, baseQty: 70 },
-  { code: '20103', name: 'Американо 300 мл', priceMinor: 19_000, baseQty: 55 },
-  { code: '20104', name: 'Флэт уайт', priceMinor: 26_000, baseQty: 40 },
-  { code: '20105', name: 'Раф ванильный', priceMinor: 31_000, baseQty: 30 },
-  { code: '20106', name: 'Матча латте', priceMinor: 33_000, baseQty: 18 },
-  { code: '20107', name: 'Круассан', priceMinor: 18_000, baseQty: 45 },
-  { code: '20108', name: 'Сырник с джемом', priceMinor: 21_000, baseQty: 25 },
-  { code: '20109', name: 'Сэндвич с индейкой', priceMinor: 39_000, baseQty: 28 },
-  { code: '20110', name: 'Морковный торт', priceMinor: 29_000, baseQty: 20 },
-];
-
-/** Weekday factors, index = getUTCDay() (0 = Sunday). */
-const RESTAURANT_WEEK = [1.15, 0.8, 0.85, 0.9, 1.0, 1.3, 1.45];
-const COFFEE_WEEK = [0.75, 1.1, 1.1, 1.05, 1.05, 1.0, 0.8];
-
-const SALES_DAYS = 90;
 const FORECAST_DAYS = 14;
 
 interface SalesDept {
   id: number;
-  dishes: Dish[];
-  week: number[];
+  dishes: readonly Dish[];
+  week: readonly number[];
   scale: number;
   /** quantity per dish code per date */
   history: Map<string, Map<string, number>>;
 }
 
-function mainServerTree(rng: Rng): DeptSpec[] {
-  const out: DeptSpec[] = [];
-  const corp: DeptSpec = { guid: rng.guid(), parentGuid: null, depth: 0, code: null, name: 'ГК «Вкусные истории»', type: 'CORPORATION', taxpayerId: null };
-  out.push(corp);
-  const jurs = [
-    { name: 'ООО «Вкусные истории»', inn: inn(rng, 10, '77') },
-    { name: 'ООО «Северная кухня»', inn: inn(rng, 10, '78') },
-    { name: 'ИП Смирнова Анна Викторовна', inn: inn(rng, 12, '50') },
-  ];
-  const restaurants = [
-    'Волга', 'Ладога', 'Онега', 'Байкал', 'Арбат', 'Невский', 'Таймыр', 'Урал', 'Алтай', 'Камчатка', 'Сахалин', 'Селигер',
-  ];
-  const kinds = ['Ресторан', 'Кафе', 'Бистро'];
-  let d = 0;
-  jurs.forEach((j, ji) => {
-    const jur: DeptSpec = { guid: rng.guid(), parentGuid: corp.guid, depth: 1, code: `J${ji + 1}`, name: j.name, type: 'JURPERSON', taxpayerId: j.inn };
-    out.push(jur);
-    for (let k = 0; k < 4; k++, d++) {
-      const short = restaurants[d]!;
-      const code = String(101 + d);
-      const dept: DeptSpec = {
-        guid: rng.guid(), parentGuid: jur.guid, depth: 2, code, name: `${kinds[d % kinds.length]} «${short}»`, type: 'DEPARTMENT', taxpayerId: j.inn,
-      };
-      out.push(dept);
-      const child = (n: number, type: string, name: string): DeptSpec => ({
-        guid: rng.guid(), parentGuid: dept.guid, depth: 3, code: `${code}.${n}`, name: `${name} — ${short}`, type, taxpayerId: null,
-      });
-      out.push(child(1, 'STORE', 'Склад'));
-      out.push(child(2, 'SALEPOINT', 'Зал'));
-      out.push(d % 2 === 0 ? child(3, 'SALEPOINT', 'Бар') : child(3, 'MANUFACTURE', 'Заготовочный цех'));
-    }
-  });
-  return out; // 1 + 3 + 12 + 36 = 52
-}
-
-function secondServerTree(rng: Rng): DeptSpec[] {
-  const out: DeptSpec[] = [];
-  const corp: DeptSpec = { guid: rng.guid(), parentGuid: null, depth: 0, code: null, name: 'Сеть кофеен «Зерно»', type: 'CORPORATION', taxpayerId: null };
-  out.push(corp);
-  out.push({ guid: rng.guid(), parentGuid: corp.guid, depth: 1, code: 'CS', name: 'Центральный склад «Зерно»', type: 'CENTRALSTORE', taxpayerId: null });
-  const jurs = [
-    { name: 'ООО «Зерно»', inn: inn(rng, 10, '77') },
-    { name: 'ИП Ковалёв Дмитрий Сергеевич', inn: inn(rng, 12, '77') },
-  ];
-  const shops = ['Покровка', 'Маросейка', 'Чистые пруды', 'Сретенка', 'Таганка', 'Остоженка'];
-  let d = 0;
-  jurs.forEach((j, ji) => {
-    const jur: DeptSpec = { guid: rng.guid(), parentGuid: corp.guid, depth: 1, code: `J${ji + 1}`, name: j.name, type: 'JURPERSON', taxpayerId: j.inn };
-    out.push(jur);
-    for (let k = 0; k < 3; k++, d++) {
-      const short = shops[d]!;
-      const code = String(201 + d);
-      const dept: DeptSpec = { guid: rng.guid(), parentGuid: jur.guid, depth: 2, code, name: `Кофейня «Зерно» — ${short}`, type: 'DEPARTMENT', taxpayerId: j.inn };
-      out.push(dept);
-      out.push({ guid: rng.guid(), parentGuid: dept.guid, depth: 3, code: `${code}.1`, name: `Склад — ${short}`, type: 'STORE', taxpayerId: null });
-      out.push({ guid: rng.guid(), parentGuid: dept.guid, depth: 3, code: `${code}.2`, name: `Касса — ${short}`, type: 'SALEPOINT', taxpayerId: null });
-    }
-  });
-  return out; // 1 + 1 + 2 + 6 + 12 = 22
-}
-
 /** Inserts one server's tree level by level (parents first); returns guid → id. */
-async function insertTree(w: Writer, server: string, specs: DeptSpec[], t0: number): Promise<Map<string, number>> {
+async function insertTree(w: Writer, server: string, specs: DemoDepartment[], t0: number): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   const syncedAt = iso(t0 - 3 * HOUR + (server === 'iiko-main' ? 0 : 40 * SECOND));
   const createdAt = iso(t0 - 120 * DAY);
@@ -464,10 +345,10 @@ async function insertTree(w: Writer, server: string, specs: DeptSpec[], t0: numb
     const rows = specs
       .filter((s) => s.depth === depth)
       .map((s) => ({
-        guid: s.guid,
+        guid: s.id,
         sourceServer: server,
-        parentId: s.parentGuid === null ? null : need(ids, s.parentGuid),
-        parentGuid: s.parentGuid,
+        parentId: s.parentId === null ? null : need(ids, s.parentId),
+        parentGuid: s.parentId,
         code: s.code,
         name: s.name,
         type: s.type,
@@ -483,39 +364,31 @@ async function insertTree(w: Writer, server: string, specs: DeptSpec[], t0: numb
 }
 
 async function seedIiko(w: Writer, t0: number): Promise<SalesDept[]> {
-  const rng = new Rng('iiko');
-  const main = mainServerTree(rng);
-  const second = secondServerTree(rng);
-  const mainIds = await insertTree(w, 'iiko-main', main, t0);
-  const secondIds = await insertTree(w, 'iiko-second', second, t0);
-
-  const depts: SalesDept[] = [
-    ...main.filter((s) => s.type === 'DEPARTMENT').slice(0, 4).map((s) => ({ id: need(mainIds, s.guid), dishes: RESTAURANT_DISHES, week: RESTAURANT_WEEK })),
-    ...second.filter((s) => s.type === 'DEPARTMENT').slice(0, 2).map((s) => ({ id: need(secondIds, s.guid), dishes: COFFEE_DISHES, week: COFFEE_WEEK })),
-  ].map((d) => ({ ...d, scale: round(rng.float(0.7, 1.3), 2), history: new Map<string, Map<string, number>>() }));
-
+  const servers = demoIikoData({ now: new Date(t0) });
+  const depts: SalesDept[] = [];
   // 90 business days ending the day before `now`, imported nightly at 02:15 UTC the next day.
   const rows: Row[] = [];
-  for (const dept of depts) {
-    for (const dish of dept.dishes) {
-      const perDate = new Map<string, number>();
-      dept.history.set(dish.code, perDate);
-      for (let i = SALES_DAYS; i >= 1; i--) {
-        const date = isoDay(t0, -i);
-        const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
-        const trend = 1 + 0.12 * ((SALES_DAYS - i) / SALES_DAYS - 0.5);
-        const qty = Math.max(0, Math.round(dish.baseQty * dept.scale * dept.week[weekday]! * trend * rng.float(0.82, 1.18)));
-        perDate.set(date, qty);
-        rows.push({
-          departmentId: dept.id,
-          productCode: dish.code,
-          productName: dish.name,
-          date,
-          quantity: qty,
-          amountMinor: qty * dish.priceMinor,
-          importedAt: iso(Date.parse(`${date}T00:00:00Z`) + DAY + 2 * HOUR + 15 * MINUTE),
-        });
-      }
+  for (const server of servers) {
+    const ids = await insertTree(w, server.name, server.departments, t0);
+    const byGuid = new Map<string, SalesDept>();
+    for (const d of server.salesDepartments) {
+      const dept: SalesDept = { id: need(ids, d.guid), dishes: d.dishes, week: d.week, scale: d.scale, history: new Map() };
+      for (const dish of d.dishes) dept.history.set(dish.code, new Map());
+      byGuid.set(d.guid, dept);
+      depts.push(dept);
+    }
+    for (const s of server.sales) {
+      const dept = need(byGuid, s.departmentId);
+      dept.history.get(s.dishCode)!.set(s.date, s.quantity);
+      rows.push({
+        departmentId: dept.id,
+        productCode: s.dishCode,
+        productName: s.dishName,
+        date: s.date,
+        quantity: s.quantity,
+        amountMinor: s.amountMinor,
+        importedAt: iso(Date.parse(`${s.date}T00:00:00Z`) + DAY + 2 * HOUR + 15 * MINUTE),
+      });
     }
   }
   await w.insert('daily_sales', rows);

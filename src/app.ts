@@ -26,6 +26,7 @@ import { createLoaders } from './services/loaders';
 import type { ServiceContext } from './services/context';
 import { markInterruptedRuns } from './services/sync-runs';
 import { createLogikalClient } from './services/logikal';
+import { createIikoClients } from './services/iiko';
 import { JobRunner } from './jobs/runner';
 import { hasScope, requireScope } from './auth/scopes';
 import { elevationThumbnail } from './services/catalog';
@@ -67,7 +68,8 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
   const events = createEventBus();
   const jobs = new JobRunner(logger);
   const logikal = createLogikalClient(config.logikal, logger);
-  const services: ServiceContext = { db, events, logger, jobs, config, integrations: { logikal } };
+  const iiko = createIikoClients(config.iiko, logger);
+  const services: ServiceContext = { db, events, logger, jobs, config, integrations: { logikal, iiko } };
   const interrupted = await markInterruptedRuns(services);
   if (interrupted) logger.warn({ interrupted }, 'sync runs left active by a previous process marked interrupted');
 
@@ -166,6 +168,7 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
           // Running syncs stop at their next step, log out of remote systems and mark their runs.
           await jobs.stop(config.shutdownTimeoutMs);
           logikal?.close();
+          for (const c of iiko) c.close();
           await db.destroy();
           await opts.onStop?.();
           logger.info('stopped');

@@ -54,6 +54,18 @@ const envSchema = z.object({
   LOGIKAL_THUMBNAILS: bool.default(true),
   /** Demo only: the built-in simulator's latency, as a fraction of the real server's. */
   LOGIKAL_DEMO_LATENCY_SCALE: z.coerce.number().min(0).max(10).default(0.2),
+
+  // ---- iiko (iikoServer API): one or more servers, each with IIKO_<NAME>_URL/_LOGIN/_PASSWORD
+  /** Comma-separated server names, e.g. `main,second`; they become departments.source_server. */
+  IIKO_SERVERS: z.string().optional(),
+  IIKO_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** OLAP reports are slow on real servers: one day per request, a generous timeout. */
+  IIKO_OLAP_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(120_000),
+  IIKO_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  /** Days before today re-imported by every sales import (late shift closures change them). */
+  IIKO_SALES_REPULL_DAYS: z.coerce.number().int().min(0).max(60).default(2),
+  /** Demo only: the built-in simulators' latency, as a fraction of a real server's. */
+  IIKO_DEMO_LATENCY_SCALE: z.coerce.number().min(0).max(10).default(0.2),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -78,6 +90,61 @@ export interface AppConfig {
   metricsRequireAuth: boolean;
   shutdownTimeoutMs: number;
   logikal: LogikalConfig;
+  iiko: IikoConfig;
+}
+
+export interface IikoServerEntry {
+  /** As listed in IIKO_SERVERS; stored as departments.source_server. */
+  name: string;
+  url: string;
+  login: string;
+  password: string;
+}
+
+export interface IikoConfig {
+  /** Empty: not configured (iiko syncs answer UNAVAILABLE unless the demo simulators run). */
+  servers: IikoServerEntry[];
+  timeoutMs: number;
+  olapTimeoutMs: number;
+  retries: number;
+  salesRepullDays: number;
+  demoLatencyScale: number;
+}
+
+/** `iiko-main` → `IIKO_IIKO_MAIN`: the prefix of a server's own variables. */
+export function iikoEnvPrefix(name: string): string {
+  return `IIKO_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+function parseIikoServers(list: string | undefined, env: Record<string, string>): IikoServerEntry[] {
+  if (!list) return [];
+  const names = list.split(',').map((n) => n.trim()).filter(Boolean);
+  const problems: string[] = [];
+  const prefixes = new Map<string, string>();
+  const servers: IikoServerEntry[] = [];
+  for (const name of names) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+      problems.push(`  IIKO_SERVERS: ${JSON.stringify(name)} is not a server name (letters, digits, . _ -; at most 64)`);
+      continue;
+    }
+    const prefix = iikoEnvPrefix(name);
+    const clash = prefixes.get(prefix);
+    if (clash !== undefined) {
+      problems.push(`  IIKO_SERVERS: ${JSON.stringify(name)} and ${JSON.stringify(clash)} both read ${prefix}_*`);
+      continue;
+    }
+    prefixes.set(prefix, name);
+    const [url, login, password] = ['URL', 'LOGIN', 'PASSWORD'].map((k) => env[`${prefix}_${k}`]);
+    for (const [k, v] of [['URL', url], ['LOGIN', login], ['PASSWORD', password]] as const) {
+      if (!v) problems.push(`  ${prefix}_${k}: required (server ${JSON.stringify(name)} is listed in IIKO_SERVERS)`);
+    }
+    if (url && !z.string().url().safeParse(url).success) {
+      problems.push(`  ${prefix}_URL: must be a URL like https://name.iiko.it/resto`);
+    }
+    if (url && login && password) servers.push({ name, url, login, password });
+  }
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  return servers;
 }
 
 export interface LogikalConfig {
@@ -115,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.LOGIKAL_URL && (!e.LOGIKAL_USERNAME || !e.LOGIKAL_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  LOGIKAL_USERNAME / LOGIKAL_PASSWORD: required when LOGIKAL_URL is set');
   }
+  const iikoServers = parseIikoServers(e.IIKO_SERVERS, cleaned as Record<string, string>);
   const dataDir = path.resolve(e.DATA_DIR);
   let database: DatabaseConfig;
   if (e.DATABASE_URL && /^postgres/.test(e.DATABASE_URL)) {
@@ -147,6 +215,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       thumbnails: e.LOGIKAL_THUMBNAILS,
       demoLatencyScale: e.LOGIKAL_DEMO_LATENCY_SCALE,
     },
+    iiko: {
+      servers: iikoServers,
+      timeoutMs: e.IIKO_TIMEOUT_MS,
+      olapTimeoutMs: e.IIKO_OLAP_TIMEOUT_MS,
+      retries: e.IIKO_RETRIES,
+      salesRepullDays: e.IIKO_SALES_REPULL_DAYS,
+      demoLatencyScale: e.IIKO_DEMO_LATENCY_SCALE,
+    },
   };
 }
 
@@ -158,6 +234,7 @@ export function describeConfig(c: AppConfig): Record<string, unknown> {
     port: c.port,
     logLevel: c.logLevel,
     logikal: { url: c.logikal.url ?? 'not configured', username: c.logikal.username, maxSessions: c.logikal.maxSessions },
+    iiko: c.iiko.servers.length ? c.iiko.servers.map((s) => ({ name: s.name, url: redactUrl(s.url), login: s.login })) : 'not configured',
   };
 }
 

@@ -385,13 +385,15 @@ describe.each(targets)('demo seed on $name', (target) => {
   it('has one succeeded logikal.project sync run with numbered events', async () => {
     const runs = await db('syncRuns');
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ kind: 'logikal.project', target: 'Demo Odoo/DOS22309', status: 'succeeded', done: 17, total: 17 });
-    expect(json(runs[0].counters)).toEqual({
+    expect(runs[0]).toMatchObject({ kind: 'logikal.project', target: 'Demo Odoo/DOS22309', status: 'succeeded', done: 17, total: 17, lastStep: 'succeeded' });
+    expect(json(runs[0].counters)).toMatchObject({
       phases_synced: 2, elevations_synced: 17, parts_lists_synced: 17, parts_lists_failed: 0, parts_lists_unchanged: 0,
     });
     const events = await db('syncEvents').where({ runId: runs[0].id }).orderBy('seq');
-    expect(events.length).toBeGreaterThanOrEqual(3);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    // Shaped like a real run: one event per parts list, the last one carrying the final status.
+    expect(events.filter((e) => e.step === 'parts-list')).toHaveLength(17);
+    expect(events.at(-1)).toMatchObject({ step: 'succeeded' });
   });
 
   it('writes every timestamp as ISO-8601 UTC and every GUID in lower case', async () => {

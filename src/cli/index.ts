@@ -7,19 +7,22 @@ import { createCompanion, VERSION } from '../app';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from '../config';
 import { createKnex, ensureSchema } from '../db/knex';
 import { migrateLatest, pendingMigrations, rollbackAll } from '../db/migrate';
-import { isAppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { createEventBus } from '../events/bus';
 import { JobRunner } from '../jobs/runner';
 import { createLogikalClient } from '../services/logikal';
+import { createIikoClients } from '../services/iiko';
 import { createLogger } from '../logger';
 import { writeSchemaFiles } from '../schema-files';
 import * as apiKeys from '../services/api-keys';
 import type { ServiceContext } from '../services/context';
 import { isDemoSeeded, seedDemo } from '../../seeds';
+import { withDemoIiko, type DemoIiko } from '../integrations/iiko/demo';
 import { withDemoLogikal } from '../integrations/logikal/demo';
 import type { LogikalSimulator } from '../integrations/logikal/simulator';
+import * as iiko from '../services/iiko';
 import * as logikal from '../services/logikal';
-import { getRun, watchEvents, type SyncEventView } from '../services/sync-runs';
+import { getRun, watchEvents, type SyncEventView, type SyncRunView } from '../services/sync-runs';
 import { renderCounters, renderEvent } from './progress';
 
 type Out = { log(msg: string): void; error(msg: string): void };
@@ -31,7 +34,7 @@ async function openServices(config: AppConfig): Promise<ServiceContext> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   return {
     db, events: createEventBus(), logger, jobs: new JobRunner(logger), config,
-    integrations: { logikal: createLogikalClient(config.logikal, logger) },
+    integrations: { logikal: createLogikalClient(config.logikal, logger), iiko: createIikoClients(config.iiko, logger) },
   };
 }
 
@@ -42,6 +45,7 @@ async function withServices<T>(config: AppConfig, fn: (s: ServiceContext) => Pro
   } finally {
     await s.jobs.stop(s.config.shutdownTimeoutMs);
     s.integrations.logikal?.close();
+    for (const c of s.integrations.iiko) c.close();
     await s.db.destroy();
   }
 }
@@ -56,6 +60,22 @@ function printKey(out: Out, key: string, name: string, scopes: string[]): void {
   out.log('');
 }
 
+/** Renders a run's events as a progress bar until it ends; prints its outcome and counters. */
+async function followRun(s: ServiceContext, out: Out, run: SyncRunView, joined: boolean): Promise<SyncRunView> {
+  const started = Date.now();
+  out.log(`sync run ${run.id} ${run.kind}${joined ? ' (joined the running one)' : ''}: ${run.target}`);
+  let last: SyncEventView | null = null;
+  for await (const e of watchEvents(s, run.id)) {
+    renderEvent(e, process.stdout, started);
+    last = e;
+  }
+  if (process.stdout.isTTY) process.stdout.write('\n');
+  const final = await getRun(s, run.id);
+  out.log(`${final.status} in ${((final.durationMs ?? 0) / 1000).toFixed(1)} s${final.error ? ` (${final.error})` : ''}`);
+  out.log(renderCounters(last?.counters ?? final.counters));
+  return final;
+}
+
 export function buildCli(env: Record<string, string | undefined> = process.env, out: Out = console): Command {
   const program = new Command('companion').version(VERSION).description('odoo-companion middleware');
   program.exitOverride();
@@ -68,9 +88,25 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
     .action(async (o: { demo?: boolean }) => {
       let cfg = config();
       let simulator: LogikalSimulator | null = null;
-      if (o.demo) ({ config: cfg, simulator } = await withDemoLogikal(cfg));
-      const companion = await createCompanion(cfg, { onStop: async () => simulator?.close() });
+      let iikoDemo: DemoIiko | null = null;
+      if (o.demo) {
+        ({ config: cfg, simulator } = await withDemoLogikal(cfg));
+        iikoDemo = await withDemoIiko(cfg);
+        cfg = iikoDemo.config;
+      }
+      const companion = await createCompanion(cfg, {
+        onStop: async () => {
+          await simulator?.close();
+          await iikoDemo?.close();
+        },
+      });
       if (simulator) companion.logger.info({ url: simulator.url }, 'demo Logikal simulator started (set LOGIKAL_URL to use a real server)');
+      if (iikoDemo?.simulators.length) {
+        companion.logger.info(
+          { servers: iikoDemo.simulators.map((x) => ({ name: x.name, url: x.simulator.url })) },
+          'demo iiko simulators started (set IIKO_SERVERS to use real servers)',
+        );
+      }
       companion.logger.info({ config: describeConfig(cfg), version: VERSION }, 'starting');
       if (o.demo) {
         if (!(await isDemoSeeded(companion.db))) {
@@ -152,6 +188,13 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
           await migrateLatest(s.db);
           const started = Date.now();
           const { run, joined } = await logikal.forceSyncProject(s, { directory: o.directory, project: o.project, full: o.full });
+          // Ctrl-C stops the job properly: Logikal sessions logged out, the run marked interrupted.
+          const stop = () => {
+            out.error('stopping the sync (the run will be marked interrupted)…');
+            void s.jobs.stop(s.config.shutdownTimeoutMs);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
           out.log(`sync run ${run.id}${joined ? ' (joined the running one)' : ''}: ${run.target}`);
           let last: SyncEventView | null = null;
           for await (const e of watchEvents(s, run.id)) {
@@ -162,10 +205,44 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
           const final = await getRun(s, run.id);
           out.log(`${final.status} in ${((final.durationMs ?? 0) / 1000).toFixed(1)} s${final.error ? ` (${final.error})` : ''}`);
           out.log(renderCounters(last?.counters ?? final.counters));
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
           if (final.status !== 'succeeded') process.exitCode = 1;
         });
       } finally {
         await simulator?.close();
+      }
+    });
+
+  sync
+    .command('iiko')
+    .description('Sync the iiko department trees, then (with --sales-from/--sales-to) import daily sales, with live progress')
+    .option('--server <name>', 'only this configured iiko server (default: all)')
+    .option('--sales-from <date>', 'first business day of sales to import, YYYY-MM-DD')
+    .option('--sales-to <date>', 'last business day of sales to import, YYYY-MM-DD (inclusive)')
+    .option('--no-resume', 're-import the whole sales range instead of continuing after the last completed day')
+    .option('--demo', 'use two built-in iiko simulators when IIKO_SERVERS is not set')
+    .action(async (o: { server?: string; salesFrom?: string; salesTo?: string; resume: boolean; demo?: boolean }) => {
+      if (Boolean(o.salesFrom) !== Boolean(o.salesTo)) {
+        throw AppError.badInput('--sales-from and --sales-to go together', [{ field: o.salesFrom ? 'to' : 'from', message: 'required' }]);
+      }
+      let cfg = config();
+      const demo = o.demo ? await withDemoIiko(cfg) : null;
+      if (demo) cfg = demo.config;
+      try {
+        await withServices(cfg, async (s) => {
+          await migrateLatest(s.db);
+          const outcomes: SyncRunView[] = [];
+          const dep = await iiko.syncDepartments(s, { server: o.server });
+          outcomes.push(await followRun(s, out, dep.run, dep.joined));
+          if (o.salesFrom && o.salesTo) {
+            const sales = await iiko.importSales(s, { server: o.server, from: o.salesFrom, to: o.salesTo, resume: o.resume });
+            outcomes.push(await followRun(s, out, sales.run, sales.joined));
+          }
+          if (outcomes.some((r) => r.status !== 'succeeded')) process.exitCode = 1;
+        });
+      } finally {
+        await demo?.close();
       }
     });
 

@@ -10,7 +10,9 @@ import type { Logger } from '../logger';
 
 export function formatGraphQLError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    // Resolver errors and errors raised while setting up a subscription both carry ours inside.
+    const unwrapped = unwrapResolverError(error);
+    const original = isAppError(unwrapped) ? unwrapped : error instanceof GraphQLError && isAppError(error.originalError) ? error.originalError : unwrapped;
     if (isAppError(original)) {
       return {
         ...formatted,

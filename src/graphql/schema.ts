@@ -6,6 +6,7 @@ import { AdminResolver } from '../resolvers/admin.resolver';
 import { CatalogResolver } from '../resolvers/catalog.resolver';
 import { CommerceResolver } from '../resolvers/commerce.resolver';
 import { DepartmentsResolver } from '../resolvers/departments.resolver';
+import { IikoResolver } from '../resolvers/iiko.resolver';
 import { LogikalResolver } from '../resolvers/logikal.resolver';
 import { relationResolvers } from '../resolvers/relations';
 import { SyncResolver } from '../resolvers/sync.resolver';
@@ -25,7 +26,7 @@ let cached: GraphQLSchema | undefined;
 /** The schema is built once per process (type-graphql keeps its metadata globally). */
 export function buildGraphQLSchema(): GraphQLSchema {
   cached ??= buildSchemaSync({
-    resolvers: [CatalogResolver, DepartmentsResolver, CommerceResolver, SyncResolver, LogikalResolver, AdminResolver, ...relationResolvers],
+    resolvers: [CatalogResolver, DepartmentsResolver, CommerceResolver, SyncResolver, LogikalResolver, IikoResolver, AdminResolver, ...relationResolvers],
     authChecker,
     validate: false,
     // Every @Subscription here brings its own `subscribe` (reading the companion's EventBus

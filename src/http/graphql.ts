@@ -62,7 +62,7 @@ function formatForWs(errors: readonly GraphQLError[], format: ReturnType<typeof 
 export async function createGraphQLTransport(opts: GraphQLTransportOptions) {
   const { schema, services, logger, metrics, limits } = opts;
   const format = formatGraphQLError(logger);
-  const wsStarted = new Map<string, { at: bigint; label: string }>();
+  const wsStarted = new Map<string, { at: bigint; label: string; errored: boolean }>();
 
   const wsServer = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
@@ -99,16 +99,23 @@ export async function createGraphQLTransport(opts: GraphQLTransportOptions) {
         } catch {
           /* a parse error is reported by validation */
         }
-        wsStarted.set(`${ctx.extra.request.socket.remotePort}:${id}`, { at: process.hrtime.bigint(), label });
+        wsStarted.set(`${ctx.extra.request.socket.remotePort}:${id}`, { at: process.hrtime.bigint(), label, errored: false });
         return undefined;
       },
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors?.length ? { ...result, errors: formatForWs(result.errors as GraphQLError[], format) } : undefined,
+      onNext: (ctx, id, _payload, _args, result) => {
+        if (!result.errors?.length) return undefined;
+        const started = wsStarted.get(`${ctx.extra.request.socket.remotePort}:${id}`);
+        if (started) started.errored = true;
+        return { ...result, errors: formatForWs(result.errors as GraphQLError[], format) };
+      },
       onError: (ctx, id, _payload, errors) => {
         observeWs(`${ctx.extra.request.socket.remotePort}:${id}`, 'error');
         return formatForWs(errors, format);
       },
-      onComplete: (ctx, id) => observeWs(`${ctx.extra.request.socket.remotePort}:${id}`, 'ok'),
+      onComplete: (ctx, id) => {
+        const key = `${ctx.extra.request.socket.remotePort}:${id}`;
+        observeWs(key, wsStarted.get(key)?.errored ? 'error' : 'ok');
+      },
       context: (ctx): GraphQLContext => ({
         services,
         principal: ctx.extra.principal!,

@@ -7,6 +7,7 @@
  * One process, one runner. A multi-instance deployment would put graphile-worker (PostgreSQL)
  * behind the same interface; nothing outside this file would change.
  */
+import { AppError } from '../errors';
 import type { Logger } from '../logger';
 
 export interface Job {
@@ -44,7 +45,7 @@ export class JobRunner {
   ): { job: Job; joined: boolean } {
     const running = this.jobs.get(key);
     if (running) return { job: running, joined: true };
-    if (this.stopping) throw new Error('shutting down: no new jobs');
+    if (this.stopping) throw new AppError('UNAVAILABLE', 'The server is shutting down: no new jobs are accepted');
     const controller = new AbortController();
     const ready = create();
     const done = ready

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { AppConfig } from '../config';
 import type { EventBus } from '../events/bus';
+import type { IikoClient } from '../integrations/iiko/client';
 import type { LogikalClient } from '../integrations/logikal/client';
 import type { JobRunner } from '../jobs/runner';
 import type { Logger } from '../logger';
@@ -8,6 +9,8 @@ import type { Logger } from '../logger';
 /** Clients of the remote systems; null where a system is not configured. */
 export interface Integrations {
   logikal: LogikalClient | null;
+  /** One client per configured iiko server (IIKO_SERVERS); empty when none is configured. */
+  iiko: IikoClient[];
 }
 
 /**

@@ -248,6 +248,8 @@ export async function listRunEvents(ctx: ServiceContext, runId: number, afterSeq
  */
 export async function* watchEvents(ctx: ServiceContext, id: number): AsyncGenerator<SyncEventView> {
   const live = ctx.events.subscribe('SYNC_EVENT', id)[Symbol.asyncIterator]();
+  // The pub/sub registers its listener on the first next(): ask now, before the replay.
+  let pending = live.next();
   try {
     const run = await load(ctx.db, id);
     let last = 0;
@@ -258,8 +260,9 @@ export async function* watchEvents(ctx: ServiceContext, id: number): AsyncGenera
     }
     if (isFinished(run.status)) return; // finished before events existed (legacy rows)
     while (true) {
-      const next = await live.next();
+      const next = await pending;
       if (next.done) return;
+      pending = live.next();
       const e = next.value as SyncEventView;
       if (e.seq <= last) continue;
       last = e.seq;
@@ -277,14 +280,17 @@ export async function* watchEvents(ctx: ServiceContext, id: number): AsyncGenera
  */
 export async function* watchRun(ctx: ServiceContext, id: number): AsyncGenerator<SyncRunView> {
   const updates = ctx.events.subscribe('SYNC_RUN_UPDATED', id)[Symbol.asyncIterator]();
+  // The pub/sub registers its listener on the first next(): ask now, before reading the state.
+  let pending = updates.next();
   try {
     const current = await getRun(ctx, id);
     yield current;
     if (isFinished(current.status)) return;
     let lastUpdated = current.updatedAt;
     while (true) {
-      const next = await updates.next();
+      const next = await pending;
       if (next.done) return;
+      pending = updates.next();
       const v = next.value as SyncRunView;
       if (v.updatedAt < lastUpdated && !isFinished(v.status)) continue; // stale, already covered
       lastUpdated = v.updatedAt;

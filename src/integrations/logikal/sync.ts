@@ -198,7 +198,12 @@ export async function forceSyncProject(
           const bytes = await s.partsList();
           await saveParts(ctx, item, bytes, stored.get(normalizeGuid(item.elevation.id)), counters);
         } catch (e) {
-          if (e instanceof Cancelled || fatal) throw e;
+          // Stopping (cancel, shutdown, another worker's fatal error): the failure is ours, not
+          // the elevation's, so nothing is recorded against it; a later run picks it up.
+          if (e instanceof Cancelled || fatal) {
+            fatal = true;
+            throw e;
+          }
           if (!(e instanceof LogikalError)) {
             fatal = true; // not about this elevation: the run cannot go on
             throw e;
@@ -235,7 +240,10 @@ export async function forceSyncProject(
         }),
       );
     }
-    await Promise.all(workers);
+    // Wait for every worker to settle before the finally block logs their sessions out.
+    const settled = await Promise.allSettled(workers);
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
     // A worker refused a seat may have handed back an item after the others had finished.
     for (let tries = 0; queue.length && !fatal && tries < 3; tries++) {
       await runWorker(await open()).catch((e) => {
@@ -245,9 +253,8 @@ export async function forceSyncProject(
     if (queue.length) throw new AppError('UNAVAILABLE', `Logikal refused every session; ${queue.length} elevations not synced`);
     return counters;
   } catch (e) {
-    if (e instanceof Cancelled) {
-      await progress('cancelled', { message: e.message }).catch(() => undefined);
-    }
+    // The final event (cancelled / interrupted / failed) is written by finishRun: one place.
+    await reporting.catch(() => undefined);
     throw e;
   } finally {
     const left = [...sessions];

@@ -11,6 +11,7 @@ import type { ServiceContext } from '../../services/context';
 import * as departments from '../../services/departments';
 import type { Loaders } from '../../services/loaders';
 import type { Page } from '../../services/pagination';
+import * as iiko from '../../services/iiko';
 import * as logikal from '../../services/logikal';
 import * as syncRuns from '../../services/sync-runs';
 import { defineMethod, MethodRegistry, type MethodDef, type RpcContextBase } from '../registry';
@@ -328,6 +329,51 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     }),
     async handler(p, ctx) {
       const { run, joined } = await logikal.forceSyncProject(ctx.services, { directory: p.directory, project: p.project, full: p.full });
+      return { run_id: run.id, status: run.status, joined };
+    },
+  }));
+
+  const startedRun = (what: string) =>
+    z.object({
+      run_id: z.number(),
+      status: syncRunSchema.shape.status,
+      joined: z.boolean().describe(`true when ${what} was already running and this call joined it`),
+    });
+
+  r.add(m({
+    name: 'iiko.sync_departments',
+    summary: 'Start (or join) the department sync of the configured iiko servers (or of one); returns the run id at once',
+    description:
+      'Each server is stored in its own transaction: a failing server keeps its previous rows and the others still sync ' +
+      '(the run then ends failed, naming the server). Poll sync.status with the run id to follow it.',
+    scope: 'sync',
+    params: z.object({
+      server: z.string().min(1).optional().describe('A configured iiko server name; all when omitted'),
+    }),
+    result: startedRun('a department sync of these servers'),
+    async handler(p, ctx) {
+      const { run, joined } = await iiko.syncDepartments(ctx.services, { server: p.server });
+      return { run_id: run.id, status: run.status, joined };
+    },
+  }));
+
+  r.add(m({
+    name: 'iiko.import_sales',
+    summary: 'Start (or join) an import of daily iiko sales for [from, to]; returns the run id at once',
+    description:
+      'One OLAP request per business day, each day stored in one transaction with its checkpoint. Sync departments ' +
+      'first: rows of unknown departments are counted and skipped. With resume (the default) a re-run continues after ' +
+      'the last completed day; the last IIKO_SALES_REPULL_DAYS days before today are always imported again.',
+    scope: 'sync',
+    params: z.object({
+      from: day.describe('First business day'),
+      to: day.describe('Last business day (inclusive); at most 3 years after from'),
+      server: z.string().min(1).optional().describe('A configured iiko server name; all when omitted'),
+      resume: z.boolean().default(true).describe('Continue after the last completed day; false re-imports the whole range'),
+    }),
+    result: startedRun('an import of this range'),
+    async handler(p, ctx) {
+      const { run, joined } = await iiko.importSales(ctx.services, { from: p.from, to: p.to, server: p.server, resume: p.resume });
       return { run_id: run.id, status: run.status, joined };
     },
   }));
