@@ -78,10 +78,17 @@ export async function forceSyncProject(
   const sessions = new Set<LogikalSession>();
   // Workers report concurrently; a chain keeps the events in the order they happened.
   let reporting: Promise<unknown> = Promise.resolve();
+  let reportError: unknown = null;
   const progress = (step: string, extra: { message?: string; done?: number; total?: number } = {}) => {
     const counterSnapshot = { ...counters };
-    reporting = reporting.catch(() => undefined).then(() => reportProgress(ctx, runId, { step, ...extra, counters: counterSnapshot }));
-    return reporting;
+    reporting = reporting
+      .then(() => reportProgress(ctx, runId, { step, ...extra, counters: counterSnapshot }))
+      .catch((e: unknown) => {
+        reportError ??= e; // surfaced when the chain is drained
+      });
+    return reporting.then(() => {
+      if (reportError) throw reportError;
+    });
   };
   /** Set when a worker hits an error that is not one elevation's (e.g. the database): the others stop. */
   let fatal = false;
@@ -224,7 +231,9 @@ export async function forceSyncProject(
           s = null;
         }
         counters.elevations_synced++;
-        await progress('parts-list', { message: item.elevation.name, done: counters.elevations_synced, total });
+        // Not awaited: the event is queued on the progress chain (in order) while this worker
+        // moves on to its next download; the chain is drained before the run ends.
+        void progress('parts-list', { message: item.elevation.name, done: counters.elevations_synced, total });
       }
       if (s) await close(s);
     };
@@ -251,6 +260,8 @@ export async function forceSyncProject(
       });
     }
     if (queue.length) throw new AppError('UNAVAILABLE', `Logikal refused every session; ${queue.length} elevations not synced`);
+    await reporting;
+    if (reportError) throw reportError;
     return counters;
   } catch (e) {
     // The final event (cancelled / interrupted / failed) is written by finishRun: one place.
