@@ -22,7 +22,7 @@ import { buildPartsList } from '../src/integrations/logikal/parts-list-fixture';
 import { demoDataset, partsListSpecFor } from '../src/integrations/logikal/simulator';
 import { demoIikoData, type DemoDepartment, type DemoDish } from '../src/integrations/iiko/demo-data';
 import { epochToIso } from '../src/integrations/logikal/store';
-import { mulberry32 } from '../src/util/prng';
+import { Rng } from '../src/util/prng';
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -93,39 +93,6 @@ export async function seedDemo(db: Knex, opts: { now?: Date } = {}): Promise<Dem
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: PRNG, ids, dates, check digits, chunked inserts
-
-/** mulberry32: tiny, fast and good enough for demo data; seeded per area by name. */
-class Rng {
-  readonly next: () => number;
-  constructor(name: string) {
-    // FNV-1a of the stream name gives each area its own stable sequence.
-    let h = 0x811c9dc5;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    this.next = mulberry32(h >>> 0);
-  }
-  /** Integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  float(min: number, max: number): number {
-    return min + this.next() * (max - min);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-  digits(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += String(this.int(0, 9));
-    return s;
-  }
-  /** A lower-case version-4 UUID. */
-  guid(): string {
-    let hex = '';
-    for (let i = 0; i < 4; i++) hex += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
-    const variant = '89ab'[this.int(0, 3)]!;
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  }
-}
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import fetch, { type RequestInit } from 'node-fetch';
+import { hookable, type HookableAgent, type RequestHook } from '../http-agent';
 import type { Logger } from '../../logger';
 import { IIKO_PATHS, NOT_DELETED_FILTERS, SALES_DATE_FIELD, type OlapRequest } from './contract';
 import { IikoAuthError, IikoError, IikoLicenceError, IikoXmlError, isLicenceRefusal, type IikoErrorInit } from './errors';
@@ -134,30 +135,6 @@ const MAX_TOKEN_BYTES = 4096;
 const MAX_ERROR_TEXT = 300;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-/**
- * node-fetch 2 never ends (nor fails) a body whose socket closes before the announced
- * Content-Length arrived, so a truncated answer would hang until the timeout. As in the Logikal
- * client, the agent is made hookable: the `agent` callback of one fetch arms a hook that runs on
- * that request's ClientRequest (synchronously inside fetch()) and watches the response for
- * `close` before `complete`.
- */
-type RequestHook = (req: http.ClientRequest) => void;
-interface HookableAgent {
-  armHook(hook: RequestHook | undefined): void;
-}
-
-function hookable<A extends http.Agent>(agent: A): A & HookableAgent {
-  let armed: RequestHook | undefined;
-  const target = agent as unknown as { addRequest: (req: http.ClientRequest, opts: unknown) => unknown };
-  const addRequest = target.addRequest.bind(agent);
-  target.addRequest = (req, opts) => {
-    const hook = armed;
-    armed = undefined;
-    hook?.(req);
-    return addRequest(req, opts);
-  };
-  return Object.assign(agent, { armHook: (hook: RequestHook | undefined) => (armed = hook) });
-}
 
 /** `https://h`, `https://h/resto`, `https://h/resto/api` → `https://h` (paths are appended). */
 function serverRoot(baseUrl: string): string {

@@ -28,6 +28,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import fetch, { type RequestInit } from 'node-fetch';
+import { hookable, type HookableAgent, type RequestHook } from '../http-agent';
 import type { Logger } from '../../logger';
 import {
   type DirectoryData,
@@ -207,36 +208,6 @@ class Transient {
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/**
- * node-fetch 2 never ends (nor fails) a body whose socket closes before the announced
- * Content-Length arrived — it only detects that for chunked bodies — so a truncated answer
- * would hang until the timeout. The agents are therefore made hookable: the `agent` callback of
- * one fetch arms a hook that the agent runs on that request's ClientRequest (Node calls
- * `agent.addRequest` synchronously inside http.request, which node-fetch calls synchronously
- * inside fetch()), and the hook watches the response for `close` before `complete`.
- */
-type RequestHook = (req: http.ClientRequest) => void;
-interface HookableAgent {
-  armHook(hook: RequestHook | undefined): void;
-}
-
-function hookable<A extends http.Agent>(agent: A): A & HookableAgent {
-  let armed: RequestHook | undefined;
-  const target = agent as unknown as { addRequest: (req: http.ClientRequest, opts: unknown) => unknown };
-  const addRequest = target.addRequest.bind(agent);
-  target.addRequest = (req, opts) => {
-    const hook = armed;
-    armed = undefined;
-    hook?.(req);
-    return addRequest(req, opts);
-  };
-  const arm: HookableAgent = {
-    armHook: (hook) => {
-      armed = hook;
-    },
-  };
-  return Object.assign(agent, arm);
-}
 
 export function normalizeId(id: string): string {
   return id.trim().replace(/^\{|\}$/g, '').toLowerCase();

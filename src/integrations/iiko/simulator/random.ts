@@ -3,51 +3,10 @@
  * (mulberry32 seeded by the FNV-1a hash of a stream name, or by a number) — its sequence must
  * not change: the seeded database and the demo simulator both derive from it.
  */
-import { mulberry32 } from '../../../util/prng';
+import { Rng } from '../../../util/prng';
 
-/** FNV-1a (32-bit) of a string. */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
+export { fnv1a, Rng } from '../../../util/prng';
 
-export class Rng {
-  readonly next: () => number;
-  constructor(seed: string | number) {
-    this.next = mulberry32(typeof seed === 'string' ? fnv1a(seed) : seed >>> 0);
-  }
-  /** Integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  float(min: number, max: number): number {
-    return min + this.next() * (max - min);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-  digits(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += String(this.int(0, 9));
-    return s;
-  }
-  /** A lower-case version-4 UUID. */
-  guid(): string {
-    let hex = '';
-    for (let i = 0; i < 4; i++) hex += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
-    const variant = '89ab'[this.int(0, 3)]!;
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  }
-  /** Fisher–Yates, in place. */
-  shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      [items[i], items[j]] = [items[j]!, items[i]!];
-    }
-    return items;
-  }
-}
 
 /** A Russian INN (taxpayer id) with valid check digits: 10 digits (legal entity) or 12 (person). */
 export function inn(rng: Rng, length: 10 | 12, region: string): string {

@@ -183,7 +183,7 @@ export async function startIikoSimulator(opts: IikoSimulatorOptions = {}): Promi
   const departments = (res: http.ServerResponse, truncate: boolean): void => {
     const plan = faults.current;
     if (plan?.hostileXml) {
-      faults.hits.hostileXml++;
+      faults.xmlHits.hostileXml++;
       if (plan.hostileXml === 'huge') {
         void streamHuge(res);
         return;
@@ -193,7 +193,7 @@ export async function startIikoSimulator(opts: IikoSimulatorOptions = {}): Promi
     }
     let xml = departmentsToXml(data.departments, { jurTaxpayer: settings.jurTaxpayer });
     if (plan?.malformedXml) {
-      faults.hits.malformedXml++;
+      faults.xmlHits.malformedXml++;
       xml = malformedXml(xml);
     }
     write(res, { status: 200, body: xml, contentType: XML }, truncate);
@@ -346,7 +346,7 @@ export async function startIikoSimulator(opts: IikoSimulatorOptions = {}): Promi
     },
     stats(): IikoSimulatorStats {
       const liveTokens = purge();
-      return { liveTokens, ...counters, requests: { ...requests }, faults: { ...faults.hits } };
+      return { liveTokens, ...counters, requests: { ...requests }, faults: { ...faults.hits, ...faults.xmlHits } };
     },
     setFaults(f: IikoFaultPlan | undefined): void {
       faults.set(f);
