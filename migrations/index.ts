@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import * as core from './20261122_0001_core';
-import * as syncCheckpoints from './20261201_0002_sync_checkpoints';
+import * as iikoSync from './20261201_0002_iiko_sync';
 
 export interface Migration {
   name: string;
@@ -15,5 +15,5 @@ export interface Migration {
 
 export const migrations: Migration[] = [
   { name: '20261122_0001_core', ...core },
-  { name: '20261201_0002_sync_checkpoints', ...syncCheckpoints },
+  { name: '20261201_0002_iiko_sync', ...iikoSync },
 ];

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildHierarchy, HierarchyError } from '../src/integrations/iiko/hierarchy';
 import { firstDay } from '../src/integrations/iiko/sync';
+import { loadConfig } from '../src/config';
 import {
   generateDepartments, generateSales, startIikoSimulator, type IikoSimData, type IikoSimulator, type SalesGenerator,
 } from '../src/integrations/iiko/simulator';
@@ -439,6 +440,23 @@ describe.each(DB_KINDS)('iiko sync on %s', (db) => {
     expect(second.stats().olapRequests).toBe(olap);
   });
 
+  it('sales: a re-import deletes the lines the server no longer reports for that day', async () => {
+    await syncDepartments(s, 'second');
+    await importSales(s, { from: '2025-03-20', to: '2025-03-21', server: 'second', resume: false });
+    const dish = sales.dishes[0]!.code;
+    const count = async (date: string) => Number((await s.companion.db('dailySales').where({ date, productCode: dish }).count({ n: '*' }).first())!.n);
+    const before = await count('2025-03-21');
+    expect(before).toBeGreaterThan(0);
+    const other = await count('2025-03-20');
+    // An order of that dish on 21 March was cancelled after the first import.
+    second.data = data(secondList, { ...sales, day: (d: string) => sales.day(d).filter((r) => !(d === '2025-03-21' && r.dishCode === dish)) });
+    const run = await importSales(s, { from: '2025-03-20', to: '2025-03-21', server: 'second', resume: false });
+    expect(run.status).toBe('succeeded');
+    expect(run.counters.rows_deleted).toBe(before);
+    expect(await count('2025-03-21')).toBe(0);
+    expect(await count('2025-03-20')).toBe(other);
+  });
+
   it('sales: a failure on day 6 stops there; resume imports from day 6 only', async () => {
     await syncDepartments(s, 'second');
     const days = daysOf('2025-04-01', 10);
@@ -465,6 +483,31 @@ describe.each(DB_KINDS)('iiko sync on %s', (db) => {
     expect(await s.companion.db('syncCheckpoints').where({ kind: 'iiko.sales', target }).first()).toMatchObject({ cursor: '2025-04-10' });
   });
 
+  it('sales: a cancelled import stops at the next day, logs out, and resumes from there', async () => {
+    await syncDepartments(s, 'second');
+    second.setOptions({ latencyScale: 0.02 }); // 30 ms per OLAP day
+    try {
+      const started = (await call(s, 'iiko.import_sales', { from: '2025-04-01', to: '2025-04-30', server: 'second', resume: false })).result;
+      for (let i = 0; i < 500; i++) {
+        const st = (await call(s, 'sync.status', { run_id: started.run_id })).result;
+        if (st.done >= 3 || st.status !== 'running') break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect((await call(s, 'sync.cancel', { run_id: started.run_id })).result.status).toBe('cancelled');
+      // The job notices at its next day and ends its session (the seat is checked in afterEach).
+      for (let i = 0; i < 500 && s.companion.services.jobs.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(s.companion.services.jobs.size).toBe(0);
+      const cursor = (await s.companion.db('syncCheckpoints').where({ kind: 'iiko.sales', target: 'second:2025-04-01..2025-04-30' }).first()).cursor;
+      expect(cursor >= '2025-04-03' && cursor < '2025-04-30').toBe(true);
+      second.setOptions({ latencyScale: 0 });
+      const resumed = await importSales(s, { from: '2025-04-01', to: '2025-04-30', server: 'second' });
+      expect(resumed.status).toBe('succeeded');
+      expect(resumed.counters.days_total).toBe(daysOf(cursor, 31).indexOf('2025-04-30'));
+    } finally {
+      second.setOptions({ latencyScale: 0 });
+    }
+  });
+
   it('sales of every server: a server that fails does not stop the other', async () => {
     await syncDepartments(s);
     main.setOptions({ password: 'rotated' });
@@ -472,6 +515,27 @@ describe.each(DB_KINDS)('iiko sync on %s', (db) => {
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/^main: .*IikoAuthError/);
     expect(run.counters).toMatchObject({ servers_succeeded: 1, servers_failed: 1, days_imported: 2 });
+  });
+});
+
+describe('iiko configuration', () => {
+  const base = { DATA_DIR: '/tmp/unused' };
+  it('reads one block of variables per listed server, names upper-cased', () => {
+    const c = loadConfig({
+      ...base, IIKO_SERVERS: 'main, iiko-second', IIKO_MAIN_URL: 'https://main.iiko.it/resto', IIKO_MAIN_LOGIN: 'a', IIKO_MAIN_PASSWORD: 'b',
+      IIKO_IIKO_SECOND_URL: 'http://10.0.0.5:8080', IIKO_IIKO_SECOND_LOGIN: 'c', IIKO_IIKO_SECOND_PASSWORD: 'd', IIKO_SALES_REPULL_DAYS: '3',
+    });
+    expect(c.iiko.servers.map((x) => [x.name, x.url, x.login])).toEqual([['main', 'https://main.iiko.it/resto', 'a'], ['iiko-second', 'http://10.0.0.5:8080', 'c']]);
+    expect(c.iiko).toMatchObject({ salesRepullDays: 3, timeoutMs: 30_000, olapTimeoutMs: 120_000 });
+    expect(loadConfig(base).iiko.servers).toEqual([]);
+    expect(loadConfig(base).iiko.salesRepullDays).toBe(2);
+  });
+  it('names each missing or bad variable', () => {
+    expect(() => loadConfig({ ...base, IIKO_SERVERS: 'main', IIKO_MAIN_URL: 'https://x', IIKO_MAIN_LOGIN: 'a' })).toThrow(/IIKO_MAIN_PASSWORD: required/);
+    expect(() => loadConfig({ ...base, IIKO_SERVERS: 'main,second' })).toThrow(/IIKO_SECOND_URL: required/);
+    expect(() => loadConfig({ ...base, IIKO_SERVERS: 'main', IIKO_MAIN_URL: 'not a url', IIKO_MAIN_LOGIN: 'a', IIKO_MAIN_PASSWORD: 'b' })).toThrow(/IIKO_MAIN_URL: must be a URL/);
+    expect(() => loadConfig({ ...base, IIKO_SERVERS: 'a-b,a_b' })).toThrow(/both read IIKO_A_B_/);
+    expect(() => loadConfig({ ...base, IIKO_SALES_REPULL_DAYS: '-1' })).toThrow(/IIKO_SALES_REPULL_DAYS/);
   });
 });
 

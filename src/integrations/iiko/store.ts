@@ -10,10 +10,11 @@
  * Bulk writes go through `bulkUpsert`: the rows travel as ONE JSON array parameter and the
  * database unpacks them (SQLite json_each, PostgreSQL jsonb_array_elements) into an
  * INSERT … ON CONFLICT DO UPDATE. knex's own multi-row insert works too, but on SQLite it is a
- * compound SELECT capped at 500 rows, whose statement preparation dominated the import (about
- * half the middleware's CPU), and on PostgreSQL a 10,000-row VALUES list with 70,000 parameters
- * is parsed and bound slowly; one small statement with one parameter is 2–3× faster on both
- * (bench/iiko.ts). The SQL is the same on both databases except the unpacking and the casts.
+ * compound SELECT capped at 500 rows whose statement preparation cost as much CPU as running it,
+ * and on PostgreSQL a 10,000-row VALUES list with 70,000 parameters is parsed and bound slowly;
+ * one small statement with one parameter upserted 1.5× faster on SQLite and 2–2.5× faster on
+ * PostgreSQL (10,000-row days, measured while writing bench/iiko.ts). The SQL is the same on
+ * both databases except the unpacking and the casts.
  */
 import type { Knex } from 'knex';
 import { isPostgres } from '../../db/knex';
@@ -161,21 +162,52 @@ export interface Checkpoint {
 }
 
 /**
- * Replaces one business day's figures of the given rows and advances the checkpoint, in one
- * transaction. Rows are keyed by (department, product code, date): importing the same day
- * again rewrites nothing that did not change (imported_at included).
+ * Makes our rows of one business day of one server what the report says, in one transaction,
+ * and advances the checkpoint with them. Rows are keyed by (date, department, product code):
+ * importing the same day again rewrites nothing that did not change (imported_at included);
+ * a line the server no longer reports for that day (a corrected or cancelled order) is deleted
+ * — only rows of this server's departments, only of this day. Returns the rows deleted.
  */
-export async function saveSalesDay(db: Knex, day: string, rows: SalesRowIn[], checkpoint: Checkpoint | null, now = nowIso()): Promise<void> {
-  await db.transaction(async (trx) => {
+export async function saveSalesDay(
+  db: Knex,
+  server: string,
+  day: string,
+  rows: SalesRowIn[],
+  checkpoint: Checkpoint | null,
+  now = nowIso(),
+): Promise<{ deleted: number }> {
+  return db.transaction(async (trx) => {
+    // A day seen for the first time has nothing to delete (the bulk of a history import).
+    const seenBefore = (await trx('dailySales').where({ date: day }).first('id')) !== undefined;
     const data = rows.map((r) => [r.departmentId, r.productCode, r.productName, day, r.quantity, r.amountMinor, now]);
     await bulkUpsert(
-      trx, 'daily_sales', SALES_COLUMNS, data, ['department_id', 'product_code', 'date'],
+      trx, 'daily_sales', SALES_COLUMNS, data, ['date', 'department_id', 'product_code'],
       ['product_name', 'quantity', 'amount_minor', 'imported_at'],
       // Unchanged rows are not rewritten: a re-import leaves them (and their imported_at) alone.
       ['quantity', 'amount_minor', 'product_name'],
     );
+    let deleted = 0;
+    if (seenBefore) {
+      const keys = JSON.stringify(rows.map((r) => [r.departmentId, r.productCode]));
+      const reported = isPostgres(trx)
+        ? 'select (e->>0)::int, e->>1 from jsonb_array_elements(?::jsonb) e'
+        : 'select e.value->>0, e.value->>1 from json_each(?) e';
+      const gone = await trx.raw(
+        'delete from daily_sales where date = ? and department_id in (select id from departments where source_server = ?) ' +
+          `and (department_id, product_code) not in (${reported})`,
+        [day, server, keys],
+      );
+      deleted = affected(gone);
+    }
     if (checkpoint) await saveCheckpoint(trx, checkpoint, now);
+    return { deleted };
   });
+}
+
+/** Rows affected by a raw DELETE/UPDATE: pg gives rowCount, better-sqlite3 `changes`. */
+function affected(result: unknown): number {
+  const r = result as { rowCount?: number; changes?: number } | null;
+  return Number(r?.rowCount ?? r?.changes ?? 0);
 }
 
 /**

@@ -55,6 +55,8 @@ export interface SalesCounters {
   days_imported: number;
   rows_upserted: number;
   rows_skipped_unknown_department: number;
+  /** Rows of an imported day that the server no longer reports (corrections), deleted. */
+  rows_deleted: number;
 }
 
 /** What a server's failure is called in the run (never a secret: the client scrubs its texts). */
@@ -227,7 +229,7 @@ export async function importSales(
 ): Promise<JobOutcome<SalesCounters>> {
   const counters: SalesCounters = {
     servers_total: clients.length, servers_succeeded: 0, servers_failed: 0, days_total: 0,
-    days_imported: 0, rows_upserted: 0, rows_skipped_unknown_department: 0,
+    days_imported: 0, rows_upserted: 0, rows_skipped_unknown_department: 0, rows_deleted: 0,
   };
   const progress = reporter(ctx, runId, counters);
   const checkStop = stopper(ctx, runId, signal);
@@ -263,7 +265,14 @@ export async function importSales(
       await checkStop();
       const ids = await store.departmentIds(ctx.db, server);
       await client.session(async (s) => {
-        let next: Promise<IikoSalesRow[]> | null = s.sales(days[0]);
+        // A prefetched day may fail while the previous one is written: mark it handled at once
+        // (it is awaited later, which rethrows), so it is never an unhandled rejection.
+        const fetchDay = (day: string) => {
+          const p = s.sales(day);
+          p.catch(() => undefined);
+          return p;
+        };
+        let next: Promise<IikoSalesRow[]> | null = fetchDay(days[0]);
         try {
           for (let i = 0; i < days.length; i++) {
             const day = (current = days[i]);
@@ -271,7 +280,7 @@ export async function importSales(
             next = null;
             await checkStop();
             // The next day's report is computed upstream while this one is written.
-            if (i + 1 < days.length) next = s.sales(days[i + 1]);
+            if (i + 1 < days.length) next = fetchDay(days[i + 1]);
             const known: Array<store.SalesRowIn> = [];
             let skipped = 0;
             for (const r of rows) {
@@ -290,14 +299,17 @@ export async function importSales(
               });
             }
             const merged = store.aggregateSales(known);
-            await withServerLock(ctx.db, server, () => store.saveSalesDay(ctx.db, day, merged, { kind: SALES_KIND, target, cursor: day }));
+            const { deleted } = await withServerLock(ctx.db, server, () =>
+              store.saveSalesDay(ctx.db, server, day, merged, { kind: SALES_KIND, target, cursor: day }),
+            );
             counters.days_imported++;
             imported++;
             counters.rows_upserted += merged.length;
             counters.rows_skipped_unknown_department += skipped;
+            counters.rows_deleted += deleted;
             await progress('day', {
               done: counters.days_imported, total,
-              message: `${server} ${day}: ${merged.length} rows${skipped ? `, ${skipped} of unknown departments skipped` : ''}`,
+              message: `${server} ${day}: ${merged.length} rows${deleted ? `, ${deleted} no longer reported deleted` : ''}${skipped ? `, ${skipped} of unknown departments skipped` : ''}`,
             });
           }
         } finally {
