@@ -60,14 +60,29 @@ function printKey(out: Out, key: string, name: string, scopes: string[]): void {
   out.log('');
 }
 
-/** Renders a run's events as a progress bar until it ends; prints its outcome and counters. */
+/**
+ * Renders a run's events as a progress bar until it ends; prints its outcome and counters.
+ * Ctrl-C (or SIGTERM) stops the job properly: remote sessions are logged out and the run is
+ * marked interrupted, so a later run resumes it.
+ */
 async function followRun(s: ServiceContext, out: Out, run: SyncRunView, joined: boolean): Promise<SyncRunView> {
   const started = Date.now();
   out.log(`sync run ${run.id} ${run.kind}${joined ? ' (joined the running one)' : ''}: ${run.target}`);
+  const stop = () => {
+    out.error('stopping the sync (the run will be marked interrupted)…');
+    void s.jobs.stop(s.config.shutdownTimeoutMs);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   let last: SyncEventView | null = null;
-  for await (const e of watchEvents(s, run.id)) {
-    renderEvent(e, process.stdout, started);
-    last = e;
+  try {
+    for await (const e of watchEvents(s, run.id)) {
+      renderEvent(e, process.stdout, started);
+      last = e;
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
   if (process.stdout.isTTY) process.stdout.write('\n');
   const final = await getRun(s, run.id);
@@ -186,27 +201,8 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
       try {
         await withServices(cfg, async (s) => {
           await migrateLatest(s.db);
-          const started = Date.now();
           const { run, joined } = await logikal.forceSyncProject(s, { directory: o.directory, project: o.project, full: o.full });
-          // Ctrl-C stops the job properly: Logikal sessions logged out, the run marked interrupted.
-          const stop = () => {
-            out.error('stopping the sync (the run will be marked interrupted)…');
-            void s.jobs.stop(s.config.shutdownTimeoutMs);
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-          out.log(`sync run ${run.id}${joined ? ' (joined the running one)' : ''}: ${run.target}`);
-          let last: SyncEventView | null = null;
-          for await (const e of watchEvents(s, run.id)) {
-            renderEvent(e, process.stdout, started);
-            last = e;
-          }
-          if (process.stdout.isTTY) process.stdout.write('\n');
-          const final = await getRun(s, run.id);
-          out.log(`${final.status} in ${((final.durationMs ?? 0) / 1000).toFixed(1)} s${final.error ? ` (${final.error})` : ''}`);
-          out.log(renderCounters(last?.counters ?? final.counters));
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          const final = await followRun(s, out, run, joined);
           if (final.status !== 'succeeded') process.exitCode = 1;
         });
       } finally {

@@ -302,7 +302,7 @@ export const SyncRunConnection = connectionOf(SyncRun, 'SyncRun');
 export class SyncProgressEvent {
   @Field(() => ID) runId!: number;
   @Field(() => Int, { description: 'Position in the run’s event log, from 1' }) seq!: number;
-  @Field(() => String, { description: 'login, phases, elevations, parts-lists, parts-list, … or the final status' }) step!: string;
+  @Field(() => String, { description: 'The step, named by the job (e.g. login, phases, parts-list for Logikal; server, day for iiko), or the final status on the last event' }) step!: string;
   @Field(() => String, { nullable: true, description: 'What the step is about, e.g. the elevation name' }) message!: string | null;
   @Field(() => Int, { nullable: true }) done!: number | null;
   @Field(() => Int, { nullable: true }) total!: number | null;
