@@ -310,6 +310,13 @@ describe.each(DB_KINDS)('iiko sync on %s', (db) => {
     expect(gqlTree).toHaveLength(56);
     const withRemoved = (await gql(s.url, s.adminKey, '{ departments(first: 100, filter: { sourceServer: "second", includeRemoved: true }) { edges { node { id } } } }')).body.data.departments.edges;
     expect(withRemoved).toHaveLength(60);
+    // Asked for, the removed ones are there on both transports too.
+    expect((await gql(s.url, s.adminKey, '{ departmentTree(sourceServer: "second", includeRemoved: true) { id } }')).body.data.departmentTree).toHaveLength(60);
+    const all = (await call(s, 'departments.tree', { source_server: 'second', include_removed: true })).result;
+    const allIds = new Set<number>();
+    const walkAll = (n: any) => (allIds.add(n.id), n.children.forEach(walkAll));
+    all.forEach(walkAll);
+    expect(allIds.size).toBe(60);
 
     second.data = data(secondList);
     const back = await syncDepartments(s, 'second');

@@ -42,8 +42,9 @@ export class DepartmentsResolver {
     @Arg('sourceServer', () => String, { nullable: true }) sourceServer?: string,
     @Arg('maxDepth', () => Int, { nullable: true }) maxDepth?: number,
     @Arg('types', () => [String], { nullable: true }) types?: string[],
+    @Arg('includeRemoved', () => Boolean, { nullable: true, defaultValue: false, description: 'Also departments that disappeared upstream' }) includeRemoved?: boolean,
   ) {
-    const forest = await departments.departmentTree(ctx.services, { sourceServer, maxDepth, types });
+    const forest = await departments.departmentTree(ctx.services, { sourceServer, maxDepth, types, includeRemoved });
     const out: DepartmentTreeNode[] = [];
     const walk = (n: departments.DepartmentNode, parentId: number | null) => {
       out.push({ id: n.id, parentId, depth: n.depth, name: n.name, type: n.type, code: n.code, sourceServer: n.sourceServer });

@@ -152,10 +152,11 @@ export function createMethodRegistry(info: { title: string; version: string }): 
       source_server: z.string().optional().describe('Only this configured iiko server'),
       max_depth: z.number().int().min(0).max(100).optional().describe('0 = roots only'),
       types: z.array(z.string()).optional().describe('Keep nodes of these types (and the ancestors leading to them)'),
+      include_removed: z.boolean().default(false).describe('Also departments that disappeared upstream'),
     }),
     result: z.array(departmentNodeSchema),
     async handler(p, ctx) {
-      return snake(await departments.departmentTree(ctx.services, { sourceServer: p.source_server, maxDepth: p.max_depth, types: p.types }));
+      return snake(await departments.departmentTree(ctx.services, { sourceServer: p.source_server, maxDepth: p.max_depth, types: p.types, includeRemoved: p.include_removed }));
     },
   }));
 
@@ -168,11 +169,12 @@ export function createMethodRegistry(info: { title: string; version: string }): 
       type: z.string().optional(),
       parent_id: id.optional(),
       search: z.string().optional(),
+      include_removed: z.boolean().default(false).describe('Also departments that disappeared upstream'),
       ...page,
     }),
     result: pageSchema(z.record(z.string(), z.unknown())),
     async handler(p, ctx) {
-      const res = await departments.listDepartments(ctx.services, { sourceServer: p.source_server, type: p.type, parentId: p.parent_id, search: p.search }, p);
+      const res = await departments.listDepartments(ctx.services, { sourceServer: p.source_server, type: p.type, parentId: p.parent_id, search: p.search, includeRemoved: p.include_removed }, p);
       return pageOut(res, (d: Department) => snake(d));
     },
   }));
