@@ -4,8 +4,6 @@
  * every root marker, cycles, failing servers, departments gone upstream) and daily sales
  * (idempotent, resumable). Plus the pure tree builder.
  */
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildHierarchy, HierarchyError } from '../src/integrations/iiko/hierarchy';
 import { firstDay } from '../src/integrations/iiko/sync';
@@ -16,6 +14,7 @@ import {
 import type { RawDepartment } from '../src/integrations/iiko/xml';
 import { DB_KINDS } from './helpers/db';
 import { gql, rpc, startTestServer, type TestServer } from './helpers/server';
+import { follow } from './helpers/progress';
 
 const ZERO = '00000000-0000-0000-0000-000000000000';
 
@@ -146,24 +145,6 @@ async function expectTree(s: TestServer, server: string, list: RawDepartment[], 
   }
 }
 
-/** Subscribes to a run's progress and collects every event until the stream ends. */
-function follow(s: TestServer, runId: number): Promise<any[]> {
-  const client = createClient({
-    url: s.url.replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, retryAttempts: 0,
-    connectionParams: { Authorization: `Bearer ${s.adminKey}` },
-  });
-  return new Promise((resolve, reject) => {
-    const events: any[] = [];
-    client.subscribe(
-      { query: `subscription { syncProgress(runId: ${runId}) { seq step message done total counters status } }` },
-      {
-        next: (v) => events.push((v.data as any).syncProgress),
-        error: (e) => (client.dispose(), reject(e)),
-        complete: () => (client.dispose(), resolve(events)),
-      },
-    );
-  });
-}
 
 const salesTotals = (gen: SalesGenerator, days: string[], known: Set<string>) => {
   const out = new Map<string, { quantity: number; amountMinor: number }>();

@@ -2,35 +2,16 @@
  * Logikal force sync end to end: the real middleware (GraphQL, JSON-RPC, database) against
  * the Logikal simulator over real HTTP, on SQLite and PostgreSQL.
  */
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoDataset, findElevation, startLogikalSimulator, type LogikalSimulator } from '../src/integrations/logikal/simulator';
 import { NULL_GUID } from '../src/db/time';
 import { DB_KINDS } from './helpers/db';
 import { gql, rpc, startTestServer, type TestServer } from './helpers/server';
+import { follow } from './helpers/progress';
 
 const DIR = 'Demo Odoo';
 const PROJECT = 'DOS22309';
 
-/** Subscribes to a run's progress and collects every event until the stream ends. */
-function follow(s: TestServer, runId: number): Promise<any[]> {
-  const client = createClient({
-    url: s.url.replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, retryAttempts: 0,
-    connectionParams: { Authorization: `Bearer ${s.adminKey}` },
-  });
-  return new Promise((resolve, reject) => {
-    const events: any[] = [];
-    client.subscribe(
-      { query: `subscription { syncProgress(runId: ${runId}) { seq step message done total counters status } }` },
-      {
-        next: (v) => events.push((v.data as any).syncProgress),
-        error: (e) => (client.dispose(), reject(e)),
-        complete: () => (client.dispose(), resolve(events)),
-      },
-    );
-  });
-}
 
 async function forceSync(s: TestServer, extra = ''): Promise<{ run: any; events: any[] }> {
   const r = await gql(s.url, s.adminKey, `mutation { forceSyncProject(directory: "${DIR}", project: "${PROJECT}"${extra}) { id status } }`);

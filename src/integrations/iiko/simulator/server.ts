@@ -22,7 +22,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenSimulator } from '../../simulator-server';
 import { setTimeout as delay } from 'node:timers/promises';
 import { IIKO_PATHS } from '../contract';
 import { departmentsToXml, type RawDepartment } from '../xml';
@@ -111,7 +111,7 @@ export async function startIikoSimulator(opts: IikoSimulatorOptions = {}): Promi
   const faults = new IikoFaultInjector(opts.faults);
   const tokens = new Map<string, { issuedAt: number; expiresAt: number }>();
   const issued: string[] = [];
-  const counters = { peakTokens: 0, logins: 0, logouts: 0, refusedLogins: 0, badCredentials: 0, expiredTokens: 0, olapRequests: 0, olapRows: 0, connections: 0 };
+  const counters = { peakTokens: 0, logins: 0, logouts: 0, refusedLogins: 0, badCredentials: 0, expiredTokens: 0, olapRequests: 0, olapRows: 0 };
   const requests: Record<string, number> = {};
   const closing = new AbortController();
 
@@ -313,31 +313,12 @@ export async function startIikoSimulator(opts: IikoSimulatorOptions = {}): Promi
     }
   };
 
-  const server = http.createServer((req, res) => {
+  const server = await listenSimulator((req, res) => {
     handle(req, res).catch(() => write(res, text(500, SIM_TEXT.serverError), false));
-  });
-  server.keepAliveTimeout = 60_000;
-  server.headersTimeout = 65_000;
-  server.requestTimeout = 0; // held (timeout-fault) requests stay open until the client gives up
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    counters.connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  }, opts);
 
   return {
-    url: `http://${host}:${addr.port}`,
+    url: server.origin,
     get data(): IikoSimData {
       return data;
     },
@@ -346,7 +327,7 @@ export async function startIikoSimulator(opts: IikoSimulatorOptions = {}): Promi
     },
     stats(): IikoSimulatorStats {
       const liveTokens = purge();
-      return { liveTokens, ...counters, requests: { ...requests }, faults: { ...faults.hits, ...faults.xmlHits } };
+      return { liveTokens, ...counters, connections: server.connections(), requests: { ...requests }, faults: { ...faults.hits, ...faults.xmlHits } };
     },
     setFaults(f: IikoFaultPlan | undefined): void {
       faults.set(f);
@@ -376,10 +357,7 @@ export async function startIikoSimulator(opts: IikoSimulatorOptions = {}): Promi
     async close(): Promise<void> {
       if (closing.signal.aborted) return;
       closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      server.closeAllConnections();
-      await closed;
+      await server.close();
     },
   };
 }

@@ -4,8 +4,7 @@
  * (async, never blocks other sessions) → bearer authentication → the state machine → write the
  * reply (truncated when the plan says so).
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenSimulator } from '../../simulator-server';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -78,7 +77,6 @@ export async function startLogikalSimulator(opts: SimulatorOptions = {}): Promis
   const faults = new FaultInjector(opts.faults);
   const requests: Record<string, number> = {};
   const closing = new AbortController();
-  let connections = 0;
 
   /** Writes a reply; `truncate` announces the full length, writes half and destroys the socket. */
   const write = (res: Response, reply: Reply, truncate: boolean): void => {
@@ -155,29 +153,10 @@ export async function startLogikalSimulator(opts: SimulatorOptions = {}): Promis
   app.use(LOGIKAL_BASE_PATH, api);
   app.use((_req: Request, res: Response) => write(res, errorReply(404, 'The requested endpoint does not exist.'), false));
 
-  const server = http.createServer(app);
-  server.keepAliveTimeout = 60_000;
-  server.headersTimeout = 65_000;
-  server.requestTimeout = 0; // held (timeout-fault) requests must stay open until the client gives up
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const server = await listenSimulator(app, opts);
 
   const sim: LogikalSimulator = {
-    url: `http://${host}:${addr.port}${LOGIKAL_BASE_PATH}`,
+    url: `${server.origin}${LOGIKAL_BASE_PATH}`,
     get dataset(): SimDataset {
       return machine.dataset;
     },
@@ -196,7 +175,7 @@ export async function startLogikalSimulator(opts: SimulatorOptions = {}): Promis
         thumbnailDownloads: machine.thumbnailDownloads,
         partsListGenerations: machine.partsLists.generations,
         expiredSessions: machine.expiredSessions,
-        connections,
+        connections: server.connections(),
         faults: { ...faults.hits },
       };
     },
@@ -225,10 +204,7 @@ export async function startLogikalSimulator(opts: SimulatorOptions = {}): Promis
     async close(): Promise<void> {
       if (closing.signal.aborted) return;
       closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      server.closeAllConnections();
-      await closed;
+      await server.close();
     },
   };
   return sim;
