@@ -8,12 +8,13 @@ import type { IikoConfig } from '../config';
 import { AppError, type FieldProblem } from '../errors';
 import { IikoClient } from '../integrations/iiko/client';
 import {
-  Cancelled, DEPARTMENTS_KIND, SALES_KIND, importSales as runImportSales, syncDepartments as runSyncDepartments,
+  DEPARTMENTS_KIND, SALES_KIND, importSales as runImportSales, syncDepartments as runSyncDepartments,
   type JobOutcome,
 } from '../integrations/iiko/sync';
 import type { Logger } from '../logger';
 import type { ServiceContext } from './context';
-import { createRun, finishRun, getRun, startRun, type SyncRunView } from './sync-runs';
+import { runAsSyncRun } from '../jobs/progress';
+import { createRun, getRun, type SyncRunView } from './sync-runs';
 
 export { DEPARTMENTS_KIND, SALES_KIND };
 
@@ -48,17 +49,12 @@ function pickClients(ctx: ServiceContext, server: string | null | undefined): { 
   return { clients: [client], target: client.name };
 }
 
-/** Runs a job's body and records its outcome: succeeded only when every server succeeded. */
-async function runJob<C>(ctx: ServiceContext, runId: number, signal: AbortSignal, body: () => Promise<JobOutcome<C>>): Promise<void> {
-  await startRun(ctx, runId);
-  try {
+/** A job over several servers succeeds only when every server did; the run's error names each failure. */
+function serversOutcome<C>(body: () => Promise<JobOutcome<C>>) {
+  return async () => {
     const { failures } = await body();
-    if (failures.length === 0) await finishRun(ctx, runId, 'succeeded');
-    else await finishRun(ctx, runId, 'failed', failures.map((f) => `${f.server}: ${f.error}`).join('; ').slice(0, 4000));
-  } catch (e) {
-    if (e instanceof Cancelled) await finishRun(ctx, runId, signal.aborted ? 'interrupted' : 'cancelled', e.message);
-    else await finishRun(ctx, runId, 'failed', (e as Error).message);
-  }
+    return { failed: failures.length ? failures.map((f) => `${f.server}: ${f.error}`).join('; ').slice(0, 4000) : null };
+  };
 }
 
 /** Starts (or joins) the department sync of one server (or of all); returns its run at once. */
@@ -71,7 +67,7 @@ export async function syncDepartments(
     `${DEPARTMENTS_KIND}:${target}`,
     async () => (await createRun(ctx, { kind: DEPARTMENTS_KIND, target, total: clients.length })).id,
     (runId, signal) =>
-      runJob(ctx, runId, signal, () => runSyncDepartments(ctx, clients, runId, signal, ctx.logger.child({ runId, job: DEPARTMENTS_KIND, target }))),
+      runAsSyncRun(ctx, runId, signal, serversOutcome(() => runSyncDepartments(ctx, clients, runId, signal, ctx.logger.child({ runId, job: DEPARTMENTS_KIND, target })))),
   );
   const id = await job.ready;
   return { run: await getRun(ctx, id), joined };
@@ -124,10 +120,10 @@ export async function importSales(ctx: ServiceContext, input: ImportSalesInput):
     `${SALES_KIND}:${target}`,
     async () => (await createRun(ctx, { kind: SALES_KIND, target })).id,
     (runId, signal) =>
-      runJob(ctx, runId, signal, () =>
+      runAsSyncRun(ctx, runId, signal, serversOutcome(() =>
         runImportSales(ctx, clients, runId, range, { resume, repullDays: ctx.config.iiko.salesRepullDays, today }, signal,
           ctx.logger.child({ runId, job: SALES_KIND, target })),
-      ),
+      )),
   );
   const id = await job.ready;
   return { run: await getRun(ctx, id), joined };

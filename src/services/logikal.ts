@@ -5,11 +5,12 @@
  */
 import type { LogikalConfig } from '../config';
 import { AppError } from '../errors';
-import { Cancelled, forceSyncProject as runForceSync } from '../integrations/logikal/sync';
+import { forceSyncProject as runForceSync } from '../integrations/logikal/sync';
+import { runAsSyncRun } from '../jobs/progress';
 import { LogikalClient } from '../integrations/logikal/client';
 import type { Logger } from '../logger';
 import type { ServiceContext } from './context';
-import { createRun, finishRun, getRun, startRun, type SyncRunView } from './sync-runs';
+import { createRun, getRun, type SyncRunView } from './sync-runs';
 
 export const FORCE_SYNC_KIND = 'logikal.project';
 
@@ -62,9 +63,8 @@ export async function forceSyncProject(
   const { job, joined } = ctx.jobs.startOrJoin(
     `${FORCE_SYNC_KIND}:${target}`,
     async () => (await createRun(ctx, { kind: FORCE_SYNC_KIND, target })).id,
-    async (runId, signal) => {
-      await startRun(ctx, runId);
-      try {
+    (runId, signal) =>
+      runAsSyncRun(ctx, runId, signal, async () => {
         const counters = await runForceSync(
           ctx,
           client,
@@ -75,15 +75,8 @@ export async function forceSyncProject(
           ctx.logger.child({ runId, target }),
         );
         // A bad parts list fails its elevation (counted in parts_lists_failed), not the run.
-        await finishRun(ctx, runId, 'succeeded', counters.parts_lists_failed ? `${counters.parts_lists_failed} parts lists failed` : null);
-      } catch (e) {
-        if (e instanceof Cancelled) {
-          await finishRun(ctx, runId, signal.aborted ? 'interrupted' : 'cancelled', e.message);
-        } else {
-          await finishRun(ctx, runId, 'failed', (e as Error).message);
-        }
-      }
-    },
+        return { note: counters.parts_lists_failed ? `${counters.parts_lists_failed} parts lists failed` : null };
+      }),
   );
   const id = await job.ready;
   return { run: await getRun(ctx, id), joined };

@@ -15,7 +15,7 @@ import type { Knex } from 'knex';
 import { normalizeGuid } from '../../db/time';
 import type { Logger } from '../../logger';
 import type { ServiceContext } from '../../services/context';
-import { isCancelled, reportProgress } from '../../services/sync-runs';
+import { Cancelled, progressReporter, stopChecker } from '../../jobs/progress';
 import type { IikoClient, IikoSalesRow } from './client';
 import { buildHierarchy, HierarchyError } from './hierarchy';
 import * as store from './store';
@@ -24,7 +24,6 @@ export const DEPARTMENTS_KIND = 'iiko.departments';
 export const SALES_KIND = 'iiko.sales';
 
 /** The run was cancelled on request or the process is stopping. */
-export class Cancelled extends Error {}
 
 export interface ServerFailure {
   server: string;
@@ -91,25 +90,6 @@ async function withServerLock<T>(db: Knex, server: string, fn: () => Promise<T>)
 }
 
 /** Progress through one promise chain (servers work in parallel; events stay in order). */
-function reporter(ctx: ServiceContext, runId: number, counters: object) {
-  let chain: Promise<unknown> = Promise.resolve();
-  return (step: string, extra: { message?: string; done?: number; total?: number } = {}) => {
-    const snapshot = { ...counters } as Record<string, number>;
-    chain = chain.catch(() => undefined).then(() => reportProgress(ctx, runId, { step, ...extra, counters: snapshot }));
-    return chain;
-  };
-}
-
-function stopper(ctx: ServiceContext, runId: number, signal: AbortSignal) {
-  let lastCheck = 0;
-  return async () => {
-    if (signal.aborted) throw new Cancelled(String(signal.reason ?? 'aborted'));
-    if (Date.now() - lastCheck < 250) return;
-    lastCheck = Date.now();
-    if (await isCancelled(ctx, runId)) throw new Cancelled('cancelled on request');
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Departments
 
@@ -124,8 +104,8 @@ export async function syncDepartments(
     servers_total: clients.length, servers_succeeded: 0, servers_failed: 0, departments_listed: 0,
     departments_added: 0, departments_restored: 0, departments_removed: 0, roots_from_missing_parent: 0,
   };
-  const progress = reporter(ctx, runId, counters);
-  const checkStop = stopper(ctx, runId, signal);
+  const progress = progressReporter(ctx, runId, counters);
+  const checkStop = stopChecker(ctx, runId, signal);
   const failures: ServerFailure[] = [];
   let done = 0;
   const total = clients.length;
@@ -231,8 +211,8 @@ export async function importSales(
     servers_total: clients.length, servers_succeeded: 0, servers_failed: 0, days_total: 0,
     days_imported: 0, rows_upserted: 0, rows_skipped_unknown_department: 0, rows_deleted: 0,
   };
-  const progress = reporter(ctx, runId, counters);
-  const checkStop = stopper(ctx, runId, signal);
+  const progress = progressReporter(ctx, runId, counters);
+  const checkStop = stopChecker(ctx, runId, signal);
   const failures: ServerFailure[] = [];
 
   // Plan first (checkpoints), so the run knows its total before the first request.

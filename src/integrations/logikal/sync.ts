@@ -15,7 +15,7 @@ import type { Logger } from '../../logger';
 import { normalizeGuid } from '../../db/time';
 import { AppError } from '../../errors';
 import type { ServiceContext } from '../../services/context';
-import { isCancelled, reportProgress } from '../../services/sync-runs';
+import { Cancelled, progressReporter, stopChecker } from '../../jobs/progress';
 import { LicenceLimitError, LogikalClient, LogikalError, LogikalSession, WrongStateError } from './client';
 import type { ElevationData, PhaseData, ProjectData } from './contract';
 import { PartsListError, parsePartsList, partsListHash } from './parts-list';
@@ -57,8 +57,6 @@ interface WorkItem {
   thumbnail: Buffer | null;
 }
 
-/** The run was cancelled on request or the process is stopping. */
-export class Cancelled extends Error {}
 
 const THUMBNAIL = { width: 300, height: 300, format: 'PNG', view: 'Interior', withDimensions: true, withDescription: false } as const;
 
@@ -76,30 +74,11 @@ export async function forceSyncProject(
     parts_lists_failed: 0, parts_lists_unchanged: 0, parts_lists_same_file: 0, thumbnails_synced: 0, sessions_opened: 0,
   };
   const sessions = new Set<LogikalSession>();
-  // Workers report concurrently; a chain keeps the events in the order they happened.
-  let reporting: Promise<unknown> = Promise.resolve();
-  let reportError: unknown = null;
-  const progress = (step: string, extra: { message?: string; done?: number; total?: number } = {}) => {
-    const counterSnapshot = { ...counters };
-    reporting = reporting
-      .then(() => reportProgress(ctx, runId, { step, ...extra, counters: counterSnapshot }))
-      .catch((e: unknown) => {
-        reportError ??= e; // surfaced when the chain is drained
-      });
-    return reporting.then(() => {
-      if (reportError) throw reportError;
-    });
-  };
+  // Workers report concurrently; the reporter keeps the events in the order they happened.
+  const progress = progressReporter(ctx, runId, counters);
   /** Set when a worker hits an error that is not one elevation's (e.g. the database): the others stop. */
   let fatal = false;
-  // A cancel arrives as the run's status (from any process); read it at most every 250 ms.
-  let lastCheck = 0;
-  const checkStop = async () => {
-    if (signal.aborted) throw new Cancelled(String(signal.reason ?? 'aborted'));
-    if (Date.now() - lastCheck < 250) return;
-    lastCheck = Date.now();
-    if (await isCancelled(ctx, runId)) throw new Cancelled('cancelled on request');
-  };
+  const checkStop = stopChecker(ctx, runId, signal);
   const open = async (): Promise<LogikalSession> => {
     const s = await client.openSession();
     sessions.add(s);
@@ -260,12 +239,11 @@ export async function forceSyncProject(
       });
     }
     if (queue.length) throw new AppError('UNAVAILABLE', `Logikal refused every session; ${queue.length} elevations not synced`);
-    await reporting;
-    if (reportError) throw reportError;
+    await progress.drain();
     return counters;
   } catch (e) {
     // The final event (cancelled / interrupted / failed) is written by finishRun: one place.
-    await reporting.catch(() => undefined);
+    await progress.drain().catch(() => undefined);
     throw e;
   } finally {
     const left = [...sessions];
