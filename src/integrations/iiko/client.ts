@@ -24,10 +24,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import fetch, { type RequestInit } from 'node-fetch';
-import { hookable, type HookableAgent, type RequestHook } from '../http-agent';
+import { HttpTransport, TransportFailure } from '../http-transport';
 import type { Logger } from '../../logger';
 import { IIKO_PATHS, NOT_DELETED_FILTERS, SALES_DATE_FIELD, type OlapRequest } from './contract';
 import { IikoAuthError, IikoError, IikoLicenceError, IikoXmlError, isLicenceRefusal, type IikoErrorInit } from './errors';
@@ -130,11 +127,9 @@ class Transient {
   ) {}
 }
 
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const MAX_TOKEN_BYTES = 4096;
 const MAX_ERROR_TEXT = 300;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-
 
 /** `https://h`, `https://h/resto`, `https://h/resto/api` → `https://h` (paths are appended). */
 function serverRoot(baseUrl: string): string {
@@ -183,8 +178,7 @@ export class IikoClient {
   private readonly password: string;
   private readonly passHash: string;
   private readonly logger?: Logger;
-  private readonly httpAgent: http.Agent & HookableAgent;
-  private readonly httpsAgent: https.Agent & HookableAgent;
+  private readonly http: HttpTransport;
   private readonly counters: IikoClientStats = { logins: 0, logouts: 0, requests: 0, retries: 0 };
   /** Tokens this client obtained and has not seen die: scrubbed from every message. */
   private readonly secrets = new Set<string>();
@@ -215,9 +209,7 @@ export class IikoClient {
       maxSockets: server.maxSockets ?? 4,
     };
     this.logger = opts.logger;
-    const agentOpts = { keepAlive: true, maxSockets: this.cfg.maxSockets, keepAliveMsecs: 1_000 };
-    this.httpAgent = hookable(new http.Agent(agentOpts));
-    this.httpsAgent = hookable(new https.Agent(agentOpts));
+    this.http = new HttpTransport({ maxSockets: this.cfg.maxSockets });
   }
 
   /**
@@ -249,8 +241,7 @@ export class IikoClient {
     if (this.closed) return;
     this.closed = true;
     const destroy = () => {
-      this.httpAgent.destroy();
-      this.httpsAgent.destroy();
+      this.http.destroy();
     };
     if (this.token) void this.release().finally(destroy);
     else destroy();
@@ -440,82 +431,19 @@ export class IikoClient {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(c.json);
     }
-    const controller = new AbortController();
-    let abortedBy: 'timeout' | 'truncated' | 'too-large' | undefined;
-    const timer = setTimeout(() => {
-      abortedBy ??= 'timeout';
-      controller.abort();
-    }, c.timeoutMs);
-    const watch: RequestHook = (req) =>
-      req.once('response', (res: http.IncomingMessage) =>
-        res.once('close', () => {
-          if (res.complete) return;
-          abortedBy ??= 'truncated';
-          controller.abort();
-        }),
-      );
     const started = Date.now();
     this.counters.requests++;
     const fail = (message: string, init: IikoErrorInit): IikoError =>
       new IikoError(this.name, c.op, this.scrub(`iiko ${this.name} ${c.op}: ${message}`), { ...init, attempts: attempt });
 
-    let status = 0;
+    let status: number;
     let buf: Buffer;
     try {
-      const init: RequestInit = {
-        method: c.method,
-        headers,
-        body,
-        agent: (u: URL) => {
-          const agent = u.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-          agent.armHook(watch);
-          return agent;
-        },
-        signal: controller.signal as unknown as RequestInit['signal'],
-        redirect: 'manual',
-        compress: true,
-        size: c.maxBytes,
-      };
-      const pending = fetch(url.toString(), init);
-      // The hook is consumed synchronously inside fetch(); never leave it armed for another request.
-      this.httpAgent.armHook(undefined);
-      this.httpsAgent.armHook(undefined);
-      const res = await pending;
-      status = res.status;
-      const declared = res.headers.get('content-length');
-      if (declared !== null && Number(declared) > c.maxBytes) {
-        abortedBy = 'too-large';
-        controller.abort();
-        throw this.tooLarge(c, status, attempt, `${declared} bytes announced`);
-      }
-      try {
-        buf = await res.buffer();
-      } catch (e) {
-        if ((e as { type?: string }).type === 'max-size') {
-          abortedBy = 'too-large';
-          controller.abort(); // the rest is still coming: drop the connection
-          throw this.tooLarge(c, status, attempt, 'the body exceeded it');
-        }
-        throw e;
-      }
-      if (declared !== null && Number(declared) !== buf.length) {
-        throw new Transient(fail(`truncated answer (${buf.length} of ${declared} bytes)`, { status, kind: 'network' }), 'unknown');
-      }
+      ({ status, body: buf } = await this.http.send({ url: url.toString(), method: c.method, headers, body, timeoutMs: c.timeoutMs, maxBytes: c.maxBytes }));
     } catch (e) {
-      if (e instanceof Transient || e instanceof IikoError) throw e;
-      const err = e as { name?: string; code?: string; type?: string };
-      if (abortedBy === 'truncated') {
-        throw new Transient(fail('truncated answer (the connection closed before the whole body arrived)', { status, kind: 'network' }), 'unknown');
-      }
-      if (abortedBy === 'timeout' || err.name === 'AbortError') {
-        throw new Transient(fail(`no answer within ${c.timeoutMs} ms`, { status, kind: 'timeout' }), 'unknown');
-      }
-      // node-fetch puts the URL (with the key) in its messages: only the code is kept.
-      const code = err.code ?? err.type ?? 'error';
-      const notSent = err.code !== undefined && NOT_SENT_CODES.has(err.code);
-      throw new Transient(fail(`connection failed (${code})`, { status, kind: 'network' }), notSent ? 'no' : 'unknown');
-    } finally {
-      clearTimeout(timer);
+      if (!(e instanceof TransportFailure)) throw e;
+      if (e.kind === 'too-large') throw this.tooLarge(c, e.status, attempt, e.message);
+      throw new Transient(fail(e.message, { status: e.status, kind: e.kind === 'timeout' ? 'timeout' : 'network' }), e.notSent ? 'no' : 'unknown');
     }
     this.logger?.debug({ server: this.name, op: c.op, method: c.method, path: url.pathname, status, ms: Date.now() - started, bytes: buf.length, attempt }, 'iiko request');
 

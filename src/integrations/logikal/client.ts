@@ -25,10 +25,7 @@
  * Secrets: the password and session tokens are sent only in the body of POST /auth and in the
  * Authorization header; they never appear in log lines or error messages (messages are scrubbed).
  */
-import http from 'node:http';
-import https from 'node:https';
-import fetch, { type RequestInit } from 'node-fetch';
-import { hookable, type HookableAgent, type RequestHook } from '../http-agent';
+import { HttpTransport, TransportFailure } from '../http-transport';
 import type { Logger } from '../../logger';
 import {
   type DirectoryData,
@@ -206,8 +203,6 @@ class Transient {
 }
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 
 export function normalizeId(id: string): string {
   return id.trim().replace(/^\{|\}$/g, '').toLowerCase();
@@ -242,8 +237,7 @@ export class LogikalClient {
   private readonly baseUrl: string;
   private readonly opts: Required<Omit<LogikalClientOptions, 'logger' | 'maxSockets'>> & { maxSockets: number };
   private readonly logger?: Logger;
-  private readonly httpAgent: http.Agent & HookableAgent;
-  private readonly httpsAgent: https.Agent & HookableAgent;
+  private readonly http: HttpTransport;
   private readonly counters: ClientStats = { sessionsOpened: 0, sessionsClosed: 0, requests: 0, retries: 0 };
   /** Tokens of sessions this client opened: scrubbed from every message. */
   private readonly secrets = new Set<string>();
@@ -262,9 +256,7 @@ export class LogikalClient {
       maxSockets: opts.maxSockets ?? 16,
     };
     this.logger = opts.logger;
-    const agentOpts = { keepAlive: true, maxSockets: this.opts.maxSockets, keepAliveMsecs: 1_000 };
-    this.httpAgent = hookable(new http.Agent(agentOpts));
-    this.httpsAgent = hookable(new https.Agent(agentOpts));
+    this.http = new HttpTransport({ maxSockets: this.opts.maxSockets });
   }
 
   /** GET /version — unauthenticated, cheap: a connectivity probe. */
@@ -316,8 +308,7 @@ export class LogikalClient {
 
   /** Destroys the keep-alive agents (open sessions are not logged out: close them first). */
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.http.destroy();
   }
 
   /** @internal used by LogikalSession once its logout has finished (or failed). */
@@ -380,68 +371,22 @@ export class LogikalClient {
       body = JSON.stringify(c.body);
     }
     const timeoutMs = c.timeoutMs ?? this.opts.timeoutMs;
-    const controller = new AbortController();
-    /** Why we aborted: our timer, or the response's socket closed before the body was complete. */
-    let abortedBy: 'timeout' | 'truncated' | undefined;
-    const timer = setTimeout(() => {
-      abortedBy ??= 'timeout';
-      controller.abort();
-    }, timeoutMs);
-    const watch: RequestHook = (req) =>
-      req.once('response', (res: http.IncomingMessage) =>
-        res.once('close', () => {
-          if (res.complete) return;
-          abortedBy ??= 'truncated';
-          controller.abort();
-        }),
-      );
     const started = Date.now();
     this.counters.requests++;
     const fail = (message: string, init: ConstructorParameters<typeof LogikalError>[2]) =>
       new LogikalError(c.op, this.scrub(`Logikal ${c.op}: ${message}`), { ...init, attempts: attempt });
 
-    let status = 0;
+    let status: number;
     let buf: Buffer;
     let contentType: string;
     try {
-      const init: RequestInit = {
-        method: c.method,
-        headers,
-        body,
-        agent: (u: URL) => {
-          const agent = u.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-          agent.armHook(watch);
-          return agent;
-        },
-        signal: controller.signal as unknown as RequestInit['signal'],
-        redirect: 'manual',
-        size: MAX_BODY_BYTES,
-      };
-      const pending = fetch(url.toString(), init);
-      // The hook is consumed synchronously inside fetch(); never leave it armed for another request.
-      this.httpAgent.armHook(undefined);
-      this.httpsAgent.armHook(undefined);
-      const res = await pending;
-      status = res.status;
-      contentType = res.headers.get('content-type') ?? '';
-      buf = await res.buffer();
-      const declared = res.headers.get('content-length');
-      if (declared !== null && Number(declared) !== buf.length) {
-        throw new Transient(fail(`truncated answer (${buf.length} of ${declared} bytes)`, { status, kind: 'invalid-body' }), 'unknown');
-      }
+      ({ status, body: buf, contentType } = await this.http.send({
+        url: url.toString(), method: c.method, headers, body, timeoutMs, maxBytes: MAX_BODY_BYTES,
+      }));
     } catch (e) {
-      if (e instanceof Transient) throw e;
-      const err = e as { name?: string; code?: string; type?: string; message?: string };
-      if (abortedBy === 'truncated') {
-        throw new Transient(fail('truncated answer (the connection closed before the whole body arrived)', { status, kind: 'invalid-body', cause: e }), 'unknown');
-      }
-      if (abortedBy === 'timeout' || err.name === 'AbortError') {
-        throw new Transient(fail(`no answer within ${timeoutMs} ms`, { kind: 'timeout', cause: e }), 'unknown');
-      }
-      const notSent = err.code !== undefined && NOT_SENT_CODES.has(err.code);
-      throw new Transient(fail(`connection failed (${err.code ?? err.type ?? 'error'}): ${err.message ?? ''}`, { status, kind: 'network', cause: e }), notSent ? 'no' : 'unknown');
-    } finally {
-      clearTimeout(timer);
+      if (!(e instanceof TransportFailure)) throw e;
+      const kind = e.kind === 'timeout' ? 'timeout' : e.kind === 'network' || e.kind === 'too-large' ? 'network' : 'invalid-body';
+      throw new Transient(fail(e.message, { status: e.status, kind, cause: e }), e.notSent ? 'no' : 'unknown');
     }
     this.logger?.debug({ op: c.op, method: c.method, path: url.pathname, status, ms: Date.now() - started, bytes: buf.length, attempt }, 'logikal request');
 
