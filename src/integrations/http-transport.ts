@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import fetch, { type RequestInit } from 'node-fetch';
+import type { Logger } from '../logger';
 
 /**
  * node-fetch 2 never ends (nor fails) a body whose socket closes before the announced
@@ -166,5 +167,54 @@ export class HttpTransport {
   destroy(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+  }
+}
+
+/** A failure worth retrying; `performed` 'no' means the server provably did not act on it. */
+export class Transient<E extends Error> {
+  constructor(
+    readonly error: E,
+    readonly performed: 'no' | 'unknown',
+  ) {}
+}
+
+export interface RetryPolicy {
+  retries: number;
+  /** First back-off; it doubles per attempt (full jitter, capped at 60 s). */
+  baseMs: number;
+  /**
+   * A login whose outcome is unknown is never retried: each login may take a licence seat on
+   * the server, and a second one could leave the first seat taken until it expires.
+   */
+  isLogin: boolean;
+  logger?: Logger;
+  /** Log fields naming the call, e.g. { server, op }. */
+  context: Record<string, unknown>;
+  onRetry?: () => void;
+}
+
+/** Runs `attempt(n)` until it succeeds, throws something else than a Transient, or the policy says stop. */
+export async function withRetries<T, E extends Error & { kind?: string; status?: number }>(
+  policy: RetryPolicy,
+  attempt: (n: number) => Promise<T>,
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (e) {
+      if (!(e instanceof Transient)) throw e;
+      const err = e.error as E;
+      const mayRetry = n <= policy.retries && (!policy.isLogin || e.performed === 'no');
+      if (!mayRetry) {
+        if (policy.isLogin && e.performed === 'unknown') {
+          policy.logger?.warn({ ...policy.context, kind: err.kind, status: err.status }, 'login outcome unknown: not retried (a session may hold a seat on the server until it expires)');
+        }
+        throw err;
+      }
+      const wait = Math.random() * Math.min(60_000, policy.baseMs * 2 ** (n - 1));
+      policy.onRetry?.();
+      policy.logger?.warn({ ...policy.context, attempt: n, kind: err.kind, status: err.status, waitMs: Math.round(wait) }, `request failed, retrying: ${err.message}`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 }

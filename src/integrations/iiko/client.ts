@@ -24,7 +24,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { HttpTransport, TransportFailure } from '../http-transport';
+import { HttpTransport, Transient, TransportFailure, withRetries } from '../http-transport';
 import type { Logger } from '../../logger';
 import { IIKO_PATHS, NOT_DELETED_FILTERS, SALES_DATE_FIELD, type OlapRequest } from './contract';
 import { IikoAuthError, IikoError, IikoLicenceError, IikoXmlError, isLicenceRefusal, type IikoErrorInit } from './errors';
@@ -117,14 +117,6 @@ interface Call {
   json?: unknown;
   timeoutMs: number;
   maxBytes: number;
-}
-
-/** A failure worth retrying; `performed` 'no' means the server provably did not act on it. */
-class Transient {
-  constructor(
-    readonly error: IikoError,
-    readonly performed: 'no' | 'unknown',
-  ) {}
 }
 
 const MAX_TOKEN_BYTES = 4096;
@@ -392,30 +384,10 @@ export class IikoClient {
 
   /** One operation with the retry policy; resolves with a 2xx body. */
   private async call(c: Call): Promise<{ status: number; buf: Buffer }> {
-    const isLogin = c.op === 'login';
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(c, attempt);
-      } catch (e) {
-        if (!(e instanceof Transient)) throw e;
-        const err = e.error;
-        const mayRetry = attempt <= this.cfg.retries && (!isLogin || e.performed === 'no');
-        if (!mayRetry) {
-          if (isLogin && e.performed === 'unknown') {
-            this.logger?.warn(
-              { server: this.name, op: c.op, kind: err.kind, status: err.status },
-              'iiko: login outcome unknown; not retried (a token may hold a licence seat until it expires)',
-            );
-          }
-          throw err;
-        }
-        const cap = Math.min(60_000, this.cfg.retryBaseMs * 2 ** (attempt - 1));
-        const wait = Math.random() * cap;
-        this.counters.retries++;
-        this.logger?.warn({ server: this.name, op: c.op, attempt, kind: err.kind, status: err.status, waitMs: Math.round(wait) }, `iiko ${c.op} failed, retrying: ${err.message}`);
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    return withRetries<{ status: number; buf: Buffer }, IikoError>(
+      { retries: this.cfg.retries, baseMs: this.cfg.retryBaseMs, isLogin: c.op === 'login', logger: this.logger, context: { server: this.name, op: c.op }, onRetry: () => this.counters.retries++ },
+      (attempt) => this.once(c, attempt),
+    );
   }
 
   private async once(c: Call, attempt: number): Promise<{ status: number; buf: Buffer }> {

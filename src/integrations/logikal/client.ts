@@ -25,7 +25,7 @@
  * Secrets: the password and session tokens are sent only in the body of POST /auth and in the
  * Authorization header; they never appear in log lines or error messages (messages are scrubbed).
  */
-import { HttpTransport, TransportFailure } from '../http-transport';
+import { HttpTransport, Transient, TransportFailure, withRetries } from '../http-transport';
 import type { Logger } from '../../logger';
 import {
   type DirectoryData,
@@ -194,14 +194,6 @@ interface Call<T> {
   validate?: (data: unknown) => T;
 }
 
-/** A failure worth retrying; `performed` false means the server provably did not act on it. */
-class Transient {
-  constructor(
-    readonly error: LogikalError,
-    readonly performed: 'no' | 'unknown',
-  ) {}
-}
-
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export function normalizeId(id: string): string {
@@ -337,27 +329,10 @@ export class LogikalClient {
 
   /** @internal One operation with the retry policy. */
   async call<T>(c: Call<T>): Promise<T> {
-    const isLogin = c.op === 'login';
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(c, attempt);
-      } catch (e) {
-        if (!(e instanceof Transient)) throw e;
-        const err = e.error;
-        const mayRetry = attempt <= this.opts.retries && (!isLogin || e.performed === 'no');
-        if (!mayRetry) {
-          if (isLogin && e.performed === 'unknown') {
-            this.logger?.warn({ op: c.op, kind: err.kind, status: err.status }, 'logikal login outcome unknown: not retried (a session may be left on the server until it expires)');
-          }
-          throw err;
-        }
-        const base = this.opts.retryBaseMs * 2 ** (attempt - 1);
-        const wait = base / 2 + Math.random() * (base / 2);
-        this.counters.retries++;
-        this.logger?.warn({ op: c.op, attempt, kind: err.kind, status: err.status, waitMs: Math.round(wait) }, `logikal ${c.op} failed, retrying: ${err.message}`);
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    return withRetries<T, LogikalError>(
+      { retries: this.opts.retries, baseMs: this.opts.retryBaseMs, isLogin: c.op === 'login', logger: this.logger, context: { integration: 'logikal', op: c.op }, onRetry: () => this.counters.retries++ },
+      (attempt) => this.once(c, attempt),
+    );
   }
 
   private async once<T>(c: Call<T>, attempt: number): Promise<T> {
