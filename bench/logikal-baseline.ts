@@ -63,7 +63,8 @@ function prefixes(path: string): string[] {
  * The client's keep-alive agent is destroyed at the end; the sessions are left open on purpose.
  */
 export async function runBaselineSync(t: BaselineTarget, db: Knex): Promise<BaselineResult> {
-  const client = new LogikalClient({ baseUrl: t.url, username: t.username, password: t.password });
+  // The old system parsed in-process: no worker pool (it only calls partsList(), which never uses one).
+  const client = new LogikalClient({ baseUrl: t.url, username: t.username, password: t.password, offloadPartsLists: false });
   let sessionsOpened = 0;
   /** A fresh login that walks down to the project's directory (never logged out). */
   const freshInDirectory = async (): Promise<LogikalSession> => {

@@ -46,7 +46,7 @@ async function warm(req: WarmRequest): Promise<WarmResult> {
     ?.projects.find((p) => p.data.name === req.projectName);
   if (!project) throw new Error(`warm-up: project ${req.projectName} not in "${req.directoryPath}"`);
   const only = req.elevationIds ? new Set(req.elevationIds.map((id) => id.toLowerCase())) : null;
-  const client = new LogikalClient({ baseUrl: s0.url, ...options.credentials });
+  const client = new LogikalClient({ baseUrl: s0.url, ...options.credentials, offloadPartsLists: false });
   const started = performance.now();
   let files = 0;
   const s = await client.openSession();

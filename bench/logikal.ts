@@ -25,8 +25,9 @@
  *
  * The simulator runs in its own process, as Logikal is a separate server in production: the CPU
  * it spends serving 2.3 MB bodies, rendering thumbnails and writing sockets is not charged to
- * the middleware, and it can use another core. "CPU ms" is this process's CPU (the middleware,
- * plus the baseline's client); "sim CPU" is the simulator process's, from its process.cpuUsage().
+ * the middleware, and it can use another core. "CPU ms" is this process's CPU, all threads (the
+ * middleware with its parts-list worker thread, or the baseline, which uses none); "sim CPU" is
+ * the simulator process's, from its process.cpuUsage().
  * Both the baseline and ours talk to the same child-process simulator. The child dies with this
  * process; if it dies first, the benchmark stops with exit code 1 and says so.
  *
@@ -52,6 +53,7 @@ import { migrateLatest } from '../src/db/migrate';
 import { LogikalClient } from '../src/integrations/logikal/client';
 import { buildPartsList, DEFAULT_PARTS_LIST_BYTES } from '../src/integrations/logikal/parts-list-fixture';
 import { parsePartsList } from '../src/integrations/logikal/parts-list';
+import { partsListPool } from '../src/integrations/logikal/parts-list-offload';
 import { REAL_LATENCY_MS, demoDataset, type SimOperation, type SimProject } from '../src/integrations/logikal/simulator';
 import { createLogger } from '../src/logger';
 import { FORCE_SYNC_KIND, forceSyncProject } from '../src/services/logikal';
@@ -68,6 +70,12 @@ const CREDENTIALS = { username: 'demo', password: 'demo' };
 const SESSIONS = 4;
 const BASELINE_SEATS = 100;
 const PARSES = 20;
+
+/** Worker threads our engine downloads and parses parts lists on (0: in the event loop); see parts-list-offload.ts. */
+const POOL = (() => {
+  const pool = partsListPool();
+  return pool ? pool.size : 0;
+})();
 
 const TARGET = { baselineOverFirst: 4, firstOverBound: 1.25, baselineOverUnchanged: 15, parseMs: 100 };
 
@@ -244,7 +252,7 @@ const THUMBNAIL = { width: 300, height: 300, format: 'PNG', view: 'Interior', wi
  * reported apart.
  */
 async function timeDownload(sim: SimulatorProcess, project: SimProject): Promise<{ medianMs: number; cpuMs: number; simCpuMs: number }> {
-  const client = new LogikalClient({ baseUrl: sim.url, ...CREDENTIALS });
+  const client = new LogikalClient({ baseUrl: sim.url, ...CREDENTIALS, offloadPartsLists: false });
   await sim.setOptions({ latencyScale: 0 });
   const s = await client.openSession();
   try {
@@ -262,6 +270,38 @@ async function timeDownload(sim: SimulatorProcess, project: SimProject): Promise
     const cpuMs = cpuSince(cpu0) / times.length;
     const simCpuMs = simCpuBetween(sim0, await sim.stats()) / times.length;
     return { medianMs: median(times), cpuMs, simCpuMs };
+  } finally {
+    await s.close();
+    client.close();
+    await sim.setOptions({ latencyScale: SCALE });
+  }
+}
+
+/**
+ * The same download as our engine makes it: LogikalSession.partsListFile() (download, base64,
+ * SHA-256 and parse, on the worker pool when there is one), latency 0. Reports the wall time,
+ * the event loop's busy time per file (ELU × wall) and the process's CPU (all threads).
+ */
+async function timePooledDownload(sim: SimulatorProcess, project: SimProject): Promise<{ medianMs: number; loopMs: number; cpuMs: number }> {
+  const client = new LogikalClient({ baseUrl: sim.url, ...CREDENTIALS });
+  await sim.setOptions({ latencyScale: 0 });
+  const s = await client.openSession();
+  try {
+    const ph = project.phases[0]!;
+    const e = ph.elevations[0]!;
+    await s.navigate({ directoryPath: DIR, projectId: project.data.id, phaseId: ph.data.id, elevationId: e.data.id });
+    for (let i = 0; i < 5; i++) await s.partsListFile({ elevationName: e.data.name });
+    const times: number[] = [];
+    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < 15; i++) {
+      const t = performance.now();
+      await s.partsListFile({ elevationName: e.data.name });
+      times.push(performance.now() - t);
+    }
+    const loopMs = (performance.eventLoopUtilization(elu0).utilization * (performance.now() - t0)) / times.length;
+    return { medianMs: median(times), loopMs, cpuMs: cpuSince(cpu0) / times.length };
   } finally {
     await s.close();
     client.close();
@@ -557,8 +597,8 @@ function printTable(r: DbReport, bound: Bound): boolean {
   const partsCpu = (r.first.row.cpuMs - r.unchanged.row.cpuMs) / Math.max(1, r.first.row.downloads);
   const siblingMs = (REAL_LATENCY_MS.selectElevation + REAL_LATENCY_MS.partsList) * SCALE;
   console.log(
-    `  CPU per downloaded parts list ≈ (CPU first sync − CPU unchanged re-sync) / ${r.first.row.downloads} = ${f1(partsCpu)} ms, all on one` +
-      ` event loop;\n  ${SESSIONS} sessions need ${f1(siblingMs)} ms of server time per file (select elevation + parts list), i.e. one file every` +
+    `  CPU per downloaded parts list ≈ (CPU first sync − CPU unchanged re-sync) / ${r.first.row.downloads} = ${f1(partsCpu)} ms, in this` +
+      ` process (${POOL ? `event loop + ${POOL} parts-list worker thread${POOL > 1 ? 's' : ''}` : 'one event loop'});\n  ${SESSIONS} sessions need ${f1(siblingMs)} ms of server time per file (select elevation + parts list), i.e. one file every` +
       ` ${f1(siblingMs / SESSIONS)} ms: ${partsCpu > siblingMs / SESSIONS ? 'the parts-list phase is CPU-bound here, not session-bound' : 'the parts-list phase is session-bound'}`,
   );
   if (r.problems.length) {
@@ -591,6 +631,7 @@ async function main(): Promise<number> {
   const bound = computeBound(project);
   const warm = sim.warm!;
   const download = await timeDownload(sim, project);
+  const pooled = await timePooledDownload(sim, project);
 
   const dbs: DbKind[] = [];
   const notes: string[] = [];
@@ -614,7 +655,8 @@ async function main(): Promise<number> {
   console.log(
     `project ${PROJECT} in "${DIR}": ${elevations.length} phases, ${elevations.reduce((a, b) => a + b, 0)} elevations (${elevations.join(' + ')}),` +
       ` parts lists ≈ ${(DEFAULT_PARTS_LIST_BYTES / 1e6).toFixed(2)} MB each; simulator latency = REAL_LATENCY_MS × ${SCALE};` +
-      ` ours: LOGIKAL_MAX_SESSIONS=${SESSIONS} against ${SESSIONS} seats; baseline: ${BASELINE_SEATS} seats`,
+      ` ours: LOGIKAL_MAX_SESSIONS=${SESSIONS} against ${SESSIONS} seats, parts lists on ${POOL ? `${POOL} worker thread${POOL > 1 ? 's' : ''}` : 'the event loop (no worker pool)'};` +
+      ` baseline: ${BASELINE_SEATS} seats, everything on the event loop`,
   );
   console.log(
     `simulator: separate process (pid ${sim.pid}, ${sim.url}); warm-up inside it (file + thumbnail generation, not measured):` +
@@ -626,7 +668,8 @@ async function main(): Promise<number> {
   console.log('ms = wall time from the call to the finished run (ours: service call → job done; baseline: first login → last write).');
   console.log('logins / left open / refused / downl. / requests = simulator counters over the run; left open = live sessions');
   console.log('after it (the baseline never logs out; its sessions are then expired). CPU ms = CPU time of this process during');
-  console.log('the run (the middleware, or the baseline; not the simulator); ELU = its main-thread busy share. sim CPU / sim ELU =');
+  console.log('the run, all its threads (the middleware with its parts-list worker, or the baseline; not the simulator); ELU = its');
+  console.log('event loop\'s (main thread\'s) busy share. sim CPU / sim ELU =');
   console.log("the same for the simulator's own process. The simulator shares the machine (not the process): with the latencies");
   console.log('scaled by 1/100, our CPU time and any other load on the machine weigh 100× more than they would against a real server.');
   let pass = true;
@@ -642,6 +685,10 @@ async function main(): Promise<number> {
     `download one parts list with the simulator's latency at 0 (client: HTTP, JSON, base64):` +
       ` median ${f1(download.medianMs)} ms, CPU ${f1(download.cpuMs)} ms (simulator process: ${f1(download.simCpuMs)} ms)` +
       ` — vs. ${f1(REAL_LATENCY_MS.partsList * SCALE)} ms of simulated download time`,
+  );
+  console.log(
+    `download + base64 + SHA-256 + parse one parts list as ours does (partsListFile, ${POOL ? `on the worker pool, ${POOL} thread${POOL > 1 ? 's' : ''}` : 'no worker pool: in the event loop'}):` +
+      ` median ${f1(pooled.medianMs)} ms, event loop busy ${f1(pooled.loopMs)} ms, CPU ${f1(pooled.cpuMs)} ms (all threads)`,
   );
   for (const n of notes) console.log(n);
   console.log(

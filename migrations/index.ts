@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import * as core from './20261122_0001_core';
 import * as iikoSync from './20261201_0002_iiko_sync';
+import * as receiptQueue from './20261205_0003_receipt_queue';
 
 export interface Migration {
   name: string;
@@ -16,4 +17,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { name: '20261122_0001_core', ...core },
   { name: '20261201_0002_iiko_sync', ...iikoSync },
+  { name: '20261205_0003_receipt_queue', ...receiptQueue },
 ];

@@ -23,6 +23,8 @@ import { demoDataset, partsListSpecFor } from '../src/integrations/logikal/simul
 import { demoIikoData, type DemoDepartment, type DemoDish } from '../src/integrations/iiko/demo-data';
 import { epochToIso } from '../src/integrations/logikal/store';
 import { Rng } from '../src/util/prng';
+import { VAT_TABLES } from '../src/device/shtrih/vat';
+import { validateReceiptInput } from '../src/services/receipt-input';
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -604,20 +606,24 @@ async function seedReceipts(w: Writer, t0: number): Promise<void> {
   for (const spec of RECEIPTS) {
     const clientUuid = rng.guid();
     const createdAt = t0 - spec.minutesAgo * MINUTE;
-    const items = spec.items.map((it) => ({
-      name: it.name,
-      priceMinor: it.priceMinor,
-      quantity: it.quantity,
-      vat: it.vat,
-      paymentMethod: 'full_payment',
-      paymentSubject: it.paymentSubject,
-    }));
     const totalMinor = spec.items.reduce((s, it) => s + Math.round(it.priceMinor * it.quantity), 0);
     const cash = Math.round((totalMinor * spec.cashShare) / 100) * 100; // cash in whole roubles
-    const payments = [
-      ...(cash > 0 ? [{ type: 'cash' as const, amountMinor: cash }] : []),
-      ...(totalMinor - cash > 0 ? [{ type: 'electronic' as const, amountMinor: totalMinor - cash }] : []),
-    ];
+    // Through the same validation as receipts.create: stored items, totals and the print payload
+    // are what intake would have stored (the demo register prints the queued ones).
+    const v = validateReceiptInput(
+      {
+        clientUuid,
+        operation: spec.operation,
+        taxSystem: spec.taxSystem,
+        items: spec.items.map((it) => ({ ...it, paymentMethod: 'full_payment' })),
+        payments: [
+          ...(cash > 0 ? [{ type: 'cash' as const, amountMinor: cash }] : []),
+          ...(totalMinor - cash > 0 ? [{ type: 'electronic' as const, amountMinor: totalMinor - cash }] : []),
+        ],
+        customerContact: spec.customerContact,
+      },
+      { vatCodes: VAT_TABLES.shtrih },
+    );
 
     const attempts: Row[] = [];
     let at = createdAt + 400;
@@ -642,10 +648,12 @@ async function seedReceipts(w: Writer, t0: number): Promise<void> {
       status: spec.status,
       operation: spec.operation,
       taxSystem: spec.taxSystem,
-      items: JSON.stringify(items),
-      payments: JSON.stringify(payments),
-      totalMinor,
-      customerContact: spec.customerContact,
+      items: JSON.stringify(v.items),
+      payments: JSON.stringify(v.payments),
+      printPayload: JSON.stringify(v.printPayload),
+      totalMinor: v.totalMinor,
+      changeMinor: v.changeMinor,
+      customerContact: v.customerContact,
       expectedFiscalDocumentNumber: docNumber,
       fiscalDocumentNumber: docNumber,
       fiscalSign: fiscalised ? String(rng.int(100_000_000, 4_294_967_295)) : null,
@@ -653,6 +661,7 @@ async function seedReceipts(w: Writer, t0: number): Promise<void> {
       fiscalisedAt: fiscalised ? updatedAt : null,
       attemptCount: attempts.length,
       lastError: spec.lastError ?? null,
+      lastErrorCode: spec.status === 'dead' ? (spec.attempts.at(-1)?.code ?? null) : null,
       createdAt: iso(createdAt),
       updatedAt,
     });

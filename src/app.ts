@@ -28,8 +28,12 @@ import { markInterruptedRuns } from './services/sync-runs';
 import { createLogikalClient } from './services/logikal';
 import { createIikoClients } from './services/iiko';
 import { JobRunner } from './jobs/runner';
+import { ReceiptPrinter } from './jobs/receipt-printer';
+import type { FiscalRegister } from './device/register';
+import { openConfiguredRegister } from './device/open-register';
 import { hasScope, requireScope } from './auth/scopes';
 import { elevationThumbnail } from './services/catalog';
+import { registerStatus } from './services/kkt';
 import { packageVersion } from './paths';
 
 export const VERSION: string = packageVersion();
@@ -55,6 +59,8 @@ export interface CreateOptions {
   onStop?: () => Promise<void>;
   /** Apply pending migrations before serving (the CLI's serve does; tests may pre-migrate). */
   migrate?: boolean;
+  /** A fiscal register to print on instead of the configured one (the demo's emulator, tests). */
+  register?: FiscalRegister;
 }
 
 export async function createCompanion(config: AppConfig, opts: CreateOptions = {}): Promise<Companion> {
@@ -69,11 +75,27 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
   const jobs = new JobRunner(logger);
   const logikal = createLogikalClient(config.logikal, logger);
   const iiko = createIikoClients(config.iiko, logger);
-  const services: ServiceContext = { db, events, logger, jobs, config, integrations: { logikal, iiko } };
+  const register = opts.register ?? openConfiguredRegister(config.kkt, logger);
+  const services: ServiceContext = { db, events, logger, jobs, config, integrations: { logikal, iiko, kkt: null } };
+  const printer = register
+    ? new ReceiptPrinter(services, register, {
+        registerId: 'main',
+        breaker: config.kkt.breaker,
+        operatorRetryMs: config.kkt.operatorRetryMs,
+        hardFaultRetryMs: 60_000,
+        shiftCloseAfterMs: config.kkt.shiftCloseAfterMs,
+        idlePollMs: 1_000,
+        commandTimeoutMs: 120_000,
+      })
+    : null;
+  services.integrations.kkt = printer;
   const interrupted = await markInterruptedRuns(services);
   if (interrupted) logger.warn({ interrupted }, 'sync runs left active by a previous process marked interrupted');
+  // Receipts left `printing` by a previous process are reconciled with the register first.
+  printer?.start();
 
   const metrics = createMetrics();
+  metrics.trackReceipts(() => registerStatus(services));
   const authenticate = async (header: string | undefined) => {
     const token = bearerToken(header);
     return token ? authenticateKey(services, token) : null;
@@ -167,6 +189,8 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
           if (httpServer.listening) await new Promise((r) => httpServer.close(() => r(undefined)));
           // Running syncs stop at their next step, log out of remote systems and mark their runs.
           await jobs.stop(config.shutdownTimeoutMs);
+          // A receipt being printed is finished and confirmed before the database closes.
+          await printer?.stop();
           logikal?.close();
           for (const c of iiko) c.close();
           await db.destroy();

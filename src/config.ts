@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { VatCodeTable } from './device/register';
+import { resolveVatTable, type ShtrihModel } from './device/shtrih/vat';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -66,6 +68,32 @@ const envSchema = z.object({
   IIKO_SALES_REPULL_DAYS: z.coerce.number().int().min(0).max(60).default(2),
   /** Demo only: the built-in simulators' latency, as a fraction of a real server's. */
   IIKO_DEMO_LATENCY_SCALE: z.coerce.number().min(0).max(10).default(0.2),
+
+  // ---- Fiscal register (docs/receipts.md): Shtrih-M on a serial port or TCP
+  /** Serial device of the register, e.g. /dev/ttyACM0 or /dev/serial/by-id/usb-…; the user needs the dialout group. */
+  KKT_PORT: z.string().min(1).optional(),
+  /** host:port of a network register (instead of KKT_PORT). */
+  KKT_TCP: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 192.168.1.50:7778').optional(),
+  KKT_BAUD_RATE: z.coerce.number().int().refine((n) => [2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600].includes(n), 'must be a Shtrih rate: 2400 … 921600').default(115200),
+  /** Operator password for every command; FN commands need the system administrator's (30 from the factory). */
+  KKT_PASSWORD: z.coerce.number().int().min(0).max(99_999_999).default(30),
+  /** Which VAT byte table to use (22 % differs: CBh on Shtrih firmware, 90h on Shtrih-Nano). */
+  KKT_MODEL: z.enum(['shtrih', 'shtrih-nano']).default('shtrih'),
+  /** JSON overrides of the VAT byte table, e.g. {"vat22":"0xCB","vat7_107":144}; null removes a rate. */
+  KKT_VAT_CODES: z.string().optional(),
+  /** Fiscal data format registered in the FN: 1.2 sends the unit of measure (tag 2108) per item. */
+  KKT_FFD: z.enum(['1.05', '1.2']).default('1.2'),
+  /** The worker closes the shift (Z report) once it has been open this long; the law allows 24 h. */
+  KKT_SHIFT_CLOSE_AFTER_H: z.coerce.number().min(0.0001).max(24).default(23.5),
+  /** Link failures in a row before the breaker stops trying for KKT_BREAKER_OPEN_MS (doubling up to a minute). */
+  KKT_BREAKER_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
+  KKT_BREAKER_OPEN_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  /** Wait after the register asked for an operator (paper out) before asking it again. */
+  KKT_OPERATOR_RETRY_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  /** Scales every protocol timeout (byte, control byte, per-command answer times). */
+  KKT_TIMEOUT_SCALE: z.coerce.number().min(0.01).max(100).default(1),
+  /** Demo only: emulated print time per receipt, in ms (0 = instant). */
+  KKT_DEMO_PRINT_MS: z.coerce.number().int().min(0).max(60_000).default(300),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -91,6 +119,26 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   logikal: LogikalConfig;
   iiko: IikoConfig;
+  kkt: KktConfig;
+}
+
+export type KktTransportConfig =
+  | { kind: 'serial'; path: string; baudRate: number }
+  | { kind: 'tcp'; host: string; port: number };
+
+export interface KktConfig {
+  /** null: no register configured (receipts queue up; `serve --demo` starts the emulator). */
+  transport: KktTransportConfig | null;
+  password: number;
+  model: ShtrihModel;
+  /** VAT rate → device byte, from KKT_MODEL and KKT_VAT_CODES. */
+  vatCodes: VatCodeTable;
+  ffd: '1.05' | '1.2';
+  shiftCloseAfterMs: number;
+  breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
+  operatorRetryMs: number;
+  timeoutScale: number;
+  demoPrintMs: number;
 }
 
 export interface IikoServerEntry {
@@ -183,6 +231,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration:\n  LOGIKAL_USERNAME / LOGIKAL_PASSWORD: required when LOGIKAL_URL is set');
   }
   const iikoServers = parseIikoServers(e.IIKO_SERVERS, cleaned as Record<string, string>);
+  if (e.KKT_PORT && e.KKT_TCP) throw new ConfigError('Invalid configuration:\n  KKT_PORT / KKT_TCP: set one of them, not both');
+  let vatCodes: VatCodeTable;
+  try {
+    vatCodes = resolveVatTable(e.KKT_MODEL, e.KKT_VAT_CODES ?? null);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  KKT_VAT_CODES: ${(err as Error).message}`);
+  }
+  const [tcpHost, tcpPort] = e.KKT_TCP ? [e.KKT_TCP.slice(0, e.KKT_TCP.lastIndexOf(':')), Number(e.KKT_TCP.slice(e.KKT_TCP.lastIndexOf(':') + 1))] : [null, 0];
   const dataDir = path.resolve(e.DATA_DIR);
   let database: DatabaseConfig;
   if (e.DATABASE_URL && /^postgres/.test(e.DATABASE_URL)) {
@@ -223,6 +279,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       salesRepullDays: e.IIKO_SALES_REPULL_DAYS,
       demoLatencyScale: e.IIKO_DEMO_LATENCY_SCALE,
     },
+    kkt: {
+      transport: e.KKT_PORT
+        ? { kind: 'serial', path: e.KKT_PORT, baudRate: e.KKT_BAUD_RATE }
+        : tcpHost
+          ? { kind: 'tcp', host: tcpHost, port: tcpPort }
+          : null,
+      password: e.KKT_PASSWORD,
+      model: e.KKT_MODEL,
+      vatCodes,
+      ffd: e.KKT_FFD,
+      shiftCloseAfterMs: Math.round(e.KKT_SHIFT_CLOSE_AFTER_H * 3_600_000),
+      breaker: { failureThreshold: e.KKT_BREAKER_FAILURES, openMs: e.KKT_BREAKER_OPEN_MS, maxOpenMs: Math.max(60_000, e.KKT_BREAKER_OPEN_MS) },
+      operatorRetryMs: e.KKT_OPERATOR_RETRY_MS,
+      timeoutScale: e.KKT_TIMEOUT_SCALE,
+      demoPrintMs: e.KKT_DEMO_PRINT_MS,
+    },
   };
 }
 
@@ -235,6 +307,8 @@ export function describeConfig(c: AppConfig): Record<string, unknown> {
     logLevel: c.logLevel,
     logikal: { url: c.logikal.url ?? 'not configured', username: c.logikal.username, maxSessions: c.logikal.maxSessions },
     iiko: c.iiko.servers.length ? c.iiko.servers.map((s) => ({ name: s.name, url: redactUrl(s.url), login: s.login })) : 'not configured',
+    // The register's password is not logged.
+    kkt: c.kkt.transport ? { ...c.kkt.transport, model: c.kkt.model, ffd: c.kkt.ffd } : 'not configured',
   };
 }
 

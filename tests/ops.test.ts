@@ -47,6 +47,11 @@ describe('operations endpoints', () => {
     expect(text).toMatch(/companion_requests_total\{transport="jsonrpc",method="projects.list",outcome="ok"\} [1-9]/);
     expect(text).toMatch(/companion_requests_total\{transport="graphql",method="query projects",outcome="ok"\} [1-9]/);
     expect(text).toMatch(/companion_request_duration_seconds_bucket\{le="0.1",transport="jsonrpc",method="projects.list"\}/);
+    // The receipt queue and the register, read at scrape time (demo data: 2 queued, 1 dead; no register).
+    expect(text).toMatch(/companion_receipts\{status="queued"\} 2\n/);
+    expect(text).toMatch(/companion_receipts\{status="dead"\} 1\n/);
+    expect(text).toMatch(/companion_kkt_state\{state="not_configured"\} 1\n/);
+    expect(text).toMatch(/companion_kkt_state\{state="ready"\} 0\n/);
   });
 
   it('writes JSON log lines with request ids and never the API key', async () => {

@@ -19,6 +19,9 @@ import type { ServiceContext } from '../services/context';
 import { isDemoSeeded, seedDemo } from '../../seeds';
 import { withDemoIiko, type DemoIiko } from '../integrations/iiko/demo';
 import { withDemoLogikal } from '../integrations/logikal/demo';
+import { DEMO_FN_SERIAL, demoRegister } from '../device/demo';
+import { openPtyPair } from '../device/pty';
+import { attachEmulatorToSerial, serveEmulatorOverTcp, ShtrihEmulator } from '../device/shtrih/emulator';
 import type { LogikalSimulator } from '../integrations/logikal/simulator';
 import * as iiko from '../services/iiko';
 import * as logikal from '../services/logikal';
@@ -34,7 +37,7 @@ async function openServices(config: AppConfig): Promise<ServiceContext> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   return {
     db, events: createEventBus(), logger, jobs: new JobRunner(logger), config,
-    integrations: { logikal: createLogikalClient(config.logikal, logger), iiko: createIikoClients(config.iiko, logger) },
+    integrations: { logikal: createLogikalClient(config.logikal, logger), iiko: createIikoClients(config.iiko, logger), kkt: null },
   };
 }
 
@@ -109,7 +112,11 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
         iikoDemo = await withDemoIiko(cfg);
         cfg = iikoDemo.config;
       }
+      const logger = createLogger(cfg.logLevel);
+      const kktDemo = o.demo ? demoRegister(cfg, logger) : null;
       const companion = await createCompanion(cfg, {
+        logger,
+        ...(kktDemo ? { register: kktDemo.register } : {}),
         onStop: async () => {
           await simulator?.close();
           await iikoDemo?.close();
@@ -122,6 +129,7 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
           'demo iiko simulators started (set IIKO_SERVERS to use real servers)',
         );
       }
+      if (kktDemo) companion.logger.info({ fnSerial: DEMO_FN_SERIAL }, 'demo cash register emulator started (set KKT_PORT or KKT_TCP to use a real register)');
       companion.logger.info({ config: describeConfig(cfg), version: VERSION }, 'starting');
       if (o.demo) {
         if (!(await isDemoSeeded(companion.db))) {
@@ -274,6 +282,39 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
         const r = await apiKeys.revokeApiKey(s, idOrPrefix);
         out.log(`revoked ${r.id} (${r.name}) at ${r.revokedAt}`);
       });
+    });
+
+  const kkt = program.command('kkt').description('Cash register tools');
+  kkt
+    .command('emulator')
+    .description('Run the Shtrih-M emulator (a test/dev tool) on a pseudo-terminal (needs socat) or a TCP port, until Ctrl-C')
+    .option('--tcp <port>', 'serve it like a network register on this TCP port instead of a pty')
+    .option('--model <model>', 'VAT byte table: shtrih | shtrih-nano', 'shtrih')
+    .option('--print-ms <ms>', 'time a receipt takes to close (FN + print)', '300')
+    .action(async (o: { tcp?: string; model: string; printMs: string }) => {
+      if (o.model !== 'shtrih' && o.model !== 'shtrih-nano') throw AppError.badInput('--model must be shtrih or shtrih-nano');
+      const emu = new ShtrihEmulator({ model: o.model, shiftOpen: true, shiftNumber: 1, timing: { closeMs: Number(o.printMs) || 0 } });
+      let stop: () => Promise<void>;
+      if (o.tcp) {
+        const served = await serveEmulatorOverTcp(emu, { port: Number(o.tcp), host: '127.0.0.1' });
+        out.log(`Shtrih-M emulator on tcp 127.0.0.1:${o.tcp}: start the middleware with KKT_TCP=127.0.0.1:${o.tcp}`);
+        stop = () => served.close();
+      } else {
+        const pair = await openPtyPair();
+        const served = await attachEmulatorToSerial(emu, pair.devicePath);
+        out.log(`Shtrih-M emulator on a pseudo-terminal: start the middleware with KKT_PORT=${pair.hostPath}`);
+        stop = async () => {
+          await served.close();
+          await pair.close();
+        };
+      }
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      const docs = emu.journal();
+      out.log(`${docs.filter((d) => d.type === 'receipt').length} receipts, ${docs.length} fiscal documents made; last FD ${docs.at(-1)?.fiscalDocumentNumber ?? 'none'}`);
+      await stop();
     });
 
   program

@@ -5,6 +5,7 @@
  * default without touching publishers or subscribers (createPubSub takes an eventTarget).
  */
 import { createPubSub } from '@graphql-yoga/subscription';
+import type { Receipt } from '../models';
 import type { SyncEventView, SyncRunView } from '../services/sync-runs';
 
 export type EventMap = {
@@ -12,6 +13,8 @@ export type EventMap = {
   SYNC_RUN_UPDATED: [runId: number, run: SyncRunView];
   /** A progress event of a run (the final one carries the run's end status). */
   SYNC_EVENT: [runId: number, event: SyncEventView];
+  /** A fiscal receipt changed status (queued, printing, fiscalised, dead, cancelled, retried). */
+  RECEIPT_UPDATED: [receipt: Receipt];
 };
 
 export type EventBus = ReturnType<typeof createEventBus>;

@@ -8,6 +8,7 @@ import { CommerceResolver } from '../resolvers/commerce.resolver';
 import { DepartmentsResolver } from '../resolvers/departments.resolver';
 import { IikoResolver } from '../resolvers/iiko.resolver';
 import { LogikalResolver } from '../resolvers/logikal.resolver';
+import { ReceiptsResolver } from '../resolvers/receipts.resolver';
 import { relationResolvers } from '../resolvers/relations';
 import { SyncResolver } from '../resolvers/sync.resolver';
 import type { GraphQLContext } from './context';
@@ -26,7 +27,7 @@ let cached: GraphQLSchema | undefined;
 /** The schema is built once per process (type-graphql keeps its metadata globally). */
 export function buildGraphQLSchema(): GraphQLSchema {
   cached ??= buildSchemaSync({
-    resolvers: [CatalogResolver, DepartmentsResolver, CommerceResolver, SyncResolver, LogikalResolver, IikoResolver, AdminResolver, ...relationResolvers],
+    resolvers: [CatalogResolver, DepartmentsResolver, CommerceResolver, ReceiptsResolver, SyncResolver, LogikalResolver, IikoResolver, AdminResolver, ...relationResolvers],
     authChecker,
     validate: false,
     // Every @Subscription here brings its own `subscribe` (reading the companion's EventBus

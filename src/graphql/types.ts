@@ -3,7 +3,9 @@
  * (one statement per level); plain fields map 1:1 to the service/model objects.
  */
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import { SYNC_STATUSES } from '../models';
+import { RECEIPT_STATUSES } from '../services/receipts';
 import { connectionOf } from './connection';
 import { CountersScalar, DateScalar, DateTimeScalar } from './scalars';
 
@@ -174,20 +176,39 @@ export class Product {
   @Field(() => DateTimeScalar) updatedAt!: string;
 }
 
+export enum ReceiptStatus {
+  QUEUED = 'queued',
+  PRINTING = 'printing',
+  FISCALISED = 'fiscalised',
+  DEAD = 'dead',
+  CANCELLED = 'cancelled',
+}
+registerEnumType(ReceiptStatus, {
+  name: 'ReceiptStatus',
+  description: 'queued → printing → fiscalised; dead = refused or ambiguous, waits for an operator (retry or cancel)',
+  valuesConfig: {
+    PRINTING: { description: 'Being printed, or the outcome is being reconciled with the register' },
+    DEAD: { description: 'Dead letter: the register refused it or reconciliation was ambiguous; retryReceipt or cancelReceipt' },
+  },
+});
+if (Object.values(ReceiptStatus).length !== RECEIPT_STATUSES.length) throw new Error('ReceiptStatus out of step');
+
 @ObjectType()
 export class ReceiptItem {
   @Field(() => String) name!: string;
-  @Field(() => Int, { description: 'Unit price in minor units (kopecks)' }) priceMinor!: number;
+  @Field(() => GraphQLSafeInt, { description: 'Unit price in minor units (kopecks)' }) priceMinor!: number;
   @Field(() => Float) quantity!: number;
-  @Field(() => String, { description: 'VAT rate code, e.g. vat22, vat10, none' }) vat!: string;
-  @Field(() => String) paymentMethod!: string;
-  @Field(() => String) paymentSubject!: string;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'price × quantity rounded half-up, kopecks' }) amountMinor?: number | null;
+  @Field(() => String, { description: 'VAT rate: vat22, vat10, vat0, none, vat22_122, …' }) vat!: string;
+  @Field(() => String, { description: 'Tag 1214: full_payment, full_prepayment, prepayment, advance, …' }) paymentMethod!: string;
+  @Field(() => String, { description: 'Tag 1212: commodity, service, job, …' }) paymentSubject!: string;
+  @Field(() => String, { nullable: true, description: 'Tag 2108 (FFD 1.2): piece, kilogram, liter, …' }) unit?: string | null;
 }
 
 @ObjectType()
 export class ReceiptPayment {
-  @Field(() => String, { description: 'cash | electronic' }) type!: string;
-  @Field(() => Int) amountMinor!: number;
+  @Field(() => String, { description: 'cash | electronic | prepaid | credit | counter_provision' }) type!: string;
+  @Field(() => GraphQLSafeInt) amountMinor!: number;
 }
 
 @ObjectType({ description: 'One try at printing a receipt on the register' })
@@ -195,29 +216,38 @@ export class ReceiptAttempt {
   @Field(() => ID) id!: number;
   @Field(() => DateTimeScalar) startedAt!: string;
   @Field(() => DateTimeScalar, { nullable: true }) finishedAt!: string | null;
-  @Field(() => String) outcome!: string;
+  @Field(() => String, { description: 'printing | ok | device_error | transport_error | reconciled | not_printed | ambiguous' })
+  outcome!: string;
   @Field(() => Int, { nullable: true }) deviceErrorCode!: number | null;
   @Field(() => String, { nullable: true }) deviceErrorText!: string | null;
+  @Field(() => Float, { nullable: true, description: 'The fiscal document number this attempt expected' })
+  expectedFiscalDocumentNumber!: number | null;
 }
 
 @ObjectType({ description: 'A fiscal receipt (54-FZ) queued for or printed on the cash register' })
 export class Receipt {
   @Field(() => ID) id!: number;
   @Field(() => String, { description: 'The caller’s idempotency key' }) clientUuid!: string;
-  @Field(() => String) status!: string;
-  @Field(() => String) operation!: string;
-  @Field(() => String, { nullable: true }) taxSystem!: string | null;
+  @Field(() => ReceiptStatus) status!: string;
+  @Field(() => String, { description: 'sale | sale_return | purchase | purchase_return' }) operation!: string;
+  @Field(() => String, { nullable: true, description: 'osn | usn_income | usn_income_outcome | eshn | patent' }) taxSystem!: string | null;
   @Field(() => [ReceiptItem]) items!: ReceiptItem[];
   @Field(() => [ReceiptPayment]) payments!: ReceiptPayment[];
-  @Field(() => Int) totalMinor!: number;
+  @Field(() => GraphQLSafeInt) totalMinor!: number;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'Change given from cash' }) changeMinor!: number | null;
   @Field(() => String, { nullable: true }) customerContact!: string | null;
+  @Field(() => String, { nullable: true }) cashierName!: string | null;
   @Field(() => Float, { nullable: true }) fiscalDocumentNumber!: number | null;
   @Field(() => String, { nullable: true }) fiscalSign!: string | null;
+  @Field(() => String, { nullable: true, description: 'Serial number of the FN that holds the document' }) fnSerial!: string | null;
   @Field(() => Int, { nullable: true }) shiftNumber!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Receipt number within the shift' }) receiptNumber!: number | null;
   @Field(() => DateTimeScalar, { nullable: true }) fiscalisedAt!: string | null;
   @Field(() => Int) attemptCount!: number;
   @Field(() => String, { nullable: true }) lastError!: string | null;
+  @Field(() => Int, { nullable: true, description: 'The register’s error code of the last failure' }) lastErrorCode!: number | null;
   @Field(() => DateTimeScalar) createdAt!: string;
+  @Field(() => DateTimeScalar) updatedAt!: string;
 }
 
 @ObjectType({ description: 'A trained forecasting model' })

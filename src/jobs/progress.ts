@@ -3,39 +3,76 @@
  * an ordered progress reporter over the run's events, and a stop check that notices a shutdown
  * (the job's AbortSignal) or a cancel (the run's status, from any process).
  */
+import { nowIso } from '../db/time';
 import type { ServiceContext } from '../services/context';
-import { finishRun, isCancelled, reportProgress, startRun } from '../services/sync-runs';
+import { finishRun, isCancelled, reportProgressBatch, startRun, type ProgressInput } from '../services/sync-runs';
 
 /** The job was cancelled on request or the process is stopping. */
 export class Cancelled extends Error {}
 
 export interface ProgressReporter {
   /**
-   * Queues one event with a snapshot of `counters`. Events are written in call order even when
-   * workers report concurrently; the returned promise may be left unawaited on a hot path.
+   * Queues one event with a snapshot of `counters` and writes it (with any events queued by
+   * soon() before it) at once. Events are written in call order even when workers report
+   * concurrently; the returned promise may be left unawaited on a hot path.
    * A failed write is raised by the next awaited report and by drain().
    */
   (step: string, extra?: { message?: string; done?: number; total?: number }): Promise<void>;
-  /** Waits for every queued event; throws the first write failure. */
+  /**
+   * Queues one event like the call above, but lets it wait up to `coalesceMs` (see
+   * progressReporter) so that the events of a busy stretch are stored in one transaction.
+   * Every event is still stored and published, in call order; only its write may come later.
+   */
+  soon(step: string, extra?: { message?: string; done?: number; total?: number }): void;
+  /** Writes every queued event and waits for them; throws the first write failure. */
   drain(): Promise<void>;
 }
 
-export function progressReporter(ctx: ServiceContext, runId: number, counters: object): ProgressReporter {
+/** How long soon() lets an event wait for others to share its write (ms). */
+export const PROGRESS_COALESCE_MS = 250;
+
+export function progressReporter(ctx: ServiceContext, runId: number, counters: object, opts: { coalesceMs?: number } = {}): ProgressReporter {
+  const coalesceMs = opts.coalesceMs ?? PROGRESS_COALESCE_MS;
   let chain: Promise<unknown> = Promise.resolve();
   let failure: unknown = null;
+  let pending: ProgressInput[] = [];
+  let timer: NodeJS.Timeout | null = null;
   const check = () => {
     if (failure) throw failure;
   };
-  const report = ((step: string, extra: { message?: string; done?: number; total?: number } = {}) => {
-    const snapshot = { ...counters } as Record<string, number>;
+  const enqueue = (step: string, extra: { message?: string; done?: number; total?: number }) => {
+    // `at` is the step's own time, also when the event is stored later in a batch.
+    pending.push({ step, ...extra, counters: { ...counters } as Record<string, number>, at: nowIso() });
+  };
+  /** Hands every queued event to the write chain, as one batch. */
+  const flush = (): Promise<unknown> => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (pending.length === 0) return chain;
+    const batch = pending;
+    pending = [];
     chain = chain
-      .then(() => reportProgress(ctx, runId, { step, ...extra, counters: snapshot }))
+      .then(() => reportProgressBatch(ctx, runId, batch))
       .catch((e: unknown) => {
         failure ??= e;
       });
-    return chain.then(check);
+    return chain;
+  };
+  const report = ((step: string, extra: { message?: string; done?: number; total?: number } = {}) => {
+    enqueue(step, extra);
+    return flush().then(check);
   }) as ProgressReporter;
-  report.drain = () => chain.then(check);
+  report.soon = (step, extra = {}) => {
+    enqueue(step, extra);
+    if (coalesceMs <= 0) {
+      void flush();
+      return;
+    }
+    timer ??= setTimeout(() => void flush(), coalesceMs);
+  };
+  report.drain = () => flush().then(check);
   return report;
 }
 

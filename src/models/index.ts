@@ -186,19 +186,23 @@ export interface ReceiptItem {
   name: string;
   priceMinor: number;
   quantity: number;
+  /** price × quantity, rounded half-up to kopecks (absent on rows seeded before issue 5). */
+  amountMinor?: number;
   vat: string;
   paymentMethod: string;
   paymentSubject: string;
+  unit?: string | null;
+  department?: number | null;
 }
 export interface ReceiptPayment {
-  type: 'cash' | 'electronic';
+  type: 'cash' | 'electronic' | 'prepaid' | 'credit' | 'counter_provision';
   amountMinor: number;
 }
 
 export class Receipt extends BaseModel {
   static override tableName = 'receipts';
-  static override timestampColumns = ['fiscalisedAt', 'createdAt', 'updatedAt'];
-  static override jsonAttributes = ['items', 'payments'];
+  static override timestampColumns = ['fiscalisedAt', 'nextAttemptAt', 'createdAt', 'updatedAt'];
+  static override jsonAttributes = ['items', 'payments', 'printPayload'];
   id!: number;
   clientUuid!: string;
   status!: string;
@@ -215,6 +219,14 @@ export class Receipt extends BaseModel {
   fiscalisedAt!: string | null;
   attemptCount!: number;
   lastError!: string | null;
+  lastErrorCode!: number | null;
+  fnSerial!: string | null;
+  receiptNumber!: number | null;
+  changeMinor!: number | null;
+  cashierName!: string | null;
+  nextAttemptAt!: string | null;
+  /** The receipt as sent to the register (src/device/register.ts ReceiptToPrint). */
+  printPayload!: unknown;
   createdAt!: string;
   updatedAt!: string;
 }
@@ -229,6 +241,7 @@ export class ReceiptAttempt extends BaseModel {
   outcome!: string;
   deviceErrorCode!: number | null;
   deviceErrorText!: string | null;
+  expectedFiscalDocumentNumber!: number | null;
 }
 
 export class ModelVersion extends BaseModel {

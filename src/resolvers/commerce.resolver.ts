@@ -3,7 +3,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { PageArgsGql, toConnection } from '../graphql/connection';
 import { parseId } from '../graphql/ids';
 import { DateScalar } from '../graphql/scalars';
-import { ForecastConnection, Product, ProductConnection, Receipt, ReceiptConnection } from '../graphql/types';
+import { ForecastConnection, Product, ProductConnection } from '../graphql/types';
 import * as commerce from '../services/commerce';
 
 @InputType()
@@ -11,12 +11,6 @@ export class ProductFilter {
   @Field(() => String, { nullable: true, description: 'Substring of name or SKU' }) search?: string | null;
   @Field(() => String, { nullable: true }) sku?: string | null;
   @Field(() => String, { nullable: true, description: 'One of the product’s EAN codes' }) ean?: string | null;
-}
-
-@InputType()
-export class ReceiptFilter {
-  @Field(() => String, { nullable: true, description: 'queued | printing | fiscalised | failed | dead | cancelled' })
-  status?: string | null;
 }
 
 @InputType()
@@ -48,26 +42,6 @@ export class CommerceResolver {
     @Arg('sku', () => String, { nullable: true }) sku?: string,
   ) {
     return commerce.getProduct(ctx.services, { id: parseId(id, 'id'), sku });
-  }
-
-  @Authorized('receipts')
-  @Query(() => ReceiptConnection, { description: 'Fiscal receipts, newest first' })
-  async receipts(
-    @Ctx() ctx: GraphQLContext,
-    @Args(() => PageArgsGql) page: PageArgsGql,
-    @Arg('filter', () => ReceiptFilter, { nullable: true }) filter?: ReceiptFilter,
-  ) {
-    return toConnection(ReceiptConnection, await commerce.listReceipts(ctx.services, filter ?? {}, page));
-  }
-
-  @Authorized('receipts')
-  @Query(() => Receipt)
-  receipt(
-    @Ctx() ctx: GraphQLContext,
-    @Arg('id', () => ID, { nullable: true }) id?: string,
-    @Arg('clientUuid', () => String, { nullable: true }) clientUuid?: string,
-  ) {
-    return commerce.getReceipt(ctx.services, { id: parseId(id, 'id'), clientUuid });
   }
 
   @Authorized('read')

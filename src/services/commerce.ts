@@ -1,9 +1,9 @@
 /**
- * Read use-cases over products, stock, receipts and forecasts. Their writers arrive with the
- * Allegro/Wix, cash-register and forecasting issues; the shapes are fixed here.
+ * Read use-cases over products, stock and forecasts. Their writers arrive with the Allegro/Wix
+ * and forecasting issues; the shapes are fixed here. (Receipts: services/receipts.ts.)
  */
 import { AppError } from '../errors';
-import { Forecast, Product, Receipt } from '../models';
+import { Forecast, Product } from '../models';
 import type { ServiceContext } from './context';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { containsPattern } from './sql';
@@ -30,31 +30,6 @@ export async function getProduct(ctx: ServiceContext, key: { id?: number | null;
   const p = key.id != null ? await Product.query(ctx.db).findById(key.id) : await Product.query(ctx.db).findOne({ sku: key.sku! });
   if (!p) throw AppError.notFound('Product', key.id ?? key.sku ?? '');
   return p;
-}
-
-export const RECEIPT_STATUSES = ['queued', 'printing', 'fiscalised', 'failed', 'dead', 'cancelled'] as const;
-
-export async function listReceipts(
-  ctx: ServiceContext,
-  filter: { status?: string | null } = {},
-  page: PageArgs = {},
-  order: { field: 'id' | 'createdAt'; direction: 'asc' | 'desc' } = { field: 'id', direction: 'desc' },
-): Promise<Page<Receipt>> {
-  const q = ctx.db('receipts');
-  if (filter.status) q.where('receipts.status', filter.status);
-  return paginate(q, 'receipts', page, { column: order.field, direction: order.direction }, (r) => Receipt.fromDatabaseJson(r));
-}
-
-export async function getReceipt(ctx: ServiceContext, key: { id?: number | null; clientUuid?: string | null }): Promise<Receipt> {
-  if (key.id == null && !key.clientUuid) {
-    throw AppError.badInput('Give a receipt id or client_uuid', [{ field: 'id', message: 'id or clientUuid is required' }]);
-  }
-  const r =
-    key.id != null
-      ? await Receipt.query(ctx.db).findById(key.id)
-      : await Receipt.query(ctx.db).findOne({ clientUuid: key.clientUuid!.toLowerCase() });
-  if (!r) throw AppError.notFound('Receipt', key.id ?? key.clientUuid ?? '');
-  return r;
 }
 
 export async function listForecasts(

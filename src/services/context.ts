@@ -3,6 +3,7 @@ import type { AppConfig } from '../config';
 import type { EventBus } from '../events/bus';
 import type { IikoClient } from '../integrations/iiko/client';
 import type { LogikalClient } from '../integrations/logikal/client';
+import type { KktController } from '../jobs/receipt-printer';
 import type { JobRunner } from '../jobs/runner';
 import type { Logger } from '../logger';
 
@@ -11,6 +12,8 @@ export interface Integrations {
   logikal: LogikalClient | null;
   /** One client per configured iiko server (IIKO_SERVERS); empty when none is configured. */
   iiko: IikoClient[];
+  /** The fiscal register's printer worker; null when no register is configured (receipts queue up). */
+  kkt: KktController | null;
 }
 
 /**

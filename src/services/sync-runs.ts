@@ -54,6 +54,8 @@ export interface ProgressInput {
   total?: number;
   /** Replaces the named counters (others are kept). */
   counters?: Record<string, number>;
+  /** When the step happened (ISO); default: when it is stored. Batched events keep their own time. */
+  at?: string;
 }
 
 export function isFinished(status: SyncStatus): boolean {
@@ -106,16 +108,27 @@ function eventView(e: SyncEvent): SyncEventView {
 }
 
 /** Appends an event row (next seq) inside `trx`; returns it. */
-type EventFields = Pick<SyncEvent, 'step' | 'message' | 'done' | 'total' | 'counters'>;
+type EventFields = Pick<SyncEvent, 'step' | 'message' | 'done' | 'total' | 'counters'> & { at?: string };
 
 async function appendEvent(trx: Knex, runId: number, e: EventFields): Promise<SyncEvent> {
   // The next number is computed in the INSERT itself: one statement, and the run's row lock
   // (load(…, true)) keeps concurrent writers of the same run in line.
-  const at = nowIso();
+  const at = e.at ?? nowIso();
   const seq = trx.raw('(select coalesce(max(seq), 0) + 1 from sync_events where run_id = ?)', [runId]);
   const row = { runId, seq, step: e.step, message: e.message, done: e.done, total: e.total, counters: JSON.stringify(e.counters ?? null), at };
   const [inserted] = await trx('syncEvents').insert(row).returning(['id', 'seq']);
   return SyncEvent.fromJson({ ...e, id: inserted.id, runId, seq: Number(inserted.seq), at }, { skipValidation: true });
+}
+
+/** Appends several event rows (consecutive seqs, in order) inside `trx`, which holds the run's lock. */
+async function appendEvents(trx: Knex, runId: number, list: EventFields[]): Promise<SyncEvent[]> {
+  const now = nowIso();
+  const top = (await trx('syncEvents').where({ runId }).max({ seq: 'seq' }).first()) as { seq: number | string | null } | undefined;
+  const first = Number(top?.seq ?? 0) + 1;
+  const rows = list.map((e, i) => ({ runId, seq: first + i, step: e.step, message: e.message, done: e.done, total: e.total, counters: JSON.stringify(e.counters ?? null), at: e.at ?? now }));
+  const inserted = (await trx('syncEvents').insert(rows).returning(['id', 'seq'])) as Array<{ id: number; seq: number | string }>;
+  const idBySeq = new Map(inserted.map((r) => [Number(r.seq), Number(r.id)]));
+  return list.map((e, i) => SyncEvent.fromJson({ ...e, id: idBySeq.get(first + i), runId, seq: first + i, at: e.at ?? now }, { skipValidation: true }));
 }
 
 async function publish(ctx: ServiceContext, run: SyncRun): Promise<SyncRunView> {
@@ -153,16 +166,36 @@ export async function startRun(ctx: ServiceContext, id: number): Promise<SyncRun
  * statements (lock + read the run, append the event, update the run): jobs report often.
  */
 export async function reportProgress(ctx: ServiceContext, id: number, p: ProgressInput): Promise<SyncRunView> {
+  return reportProgressBatch(ctx, id, [p]);
+}
+
+/**
+ * Records several progress events at once, in call order, as one transaction: the run is locked
+ * and read once, the events are appended in one INSERT, the run row is updated once (to the state
+ * after the last event). Each event is then published in order, and the run once. Same outcome as
+ * calling reportProgress for each, with a fraction of the statements and commits.
+ */
+export async function reportProgressBatch(ctx: ServiceContext, id: number, batch: ProgressInput[]): Promise<SyncRunView> {
+  if (batch.length === 0) return getRun(ctx, id);
   const result = await ctx.db.transaction(async (trx) => {
     const current = await load(trx, id, true);
-    if (isFinished(current.status)) return { run: current, event: null };
-    const counters = { ...current.counters, ...(p.counters ?? {}) };
-    const event = await appendEvent(trx, id, { step: p.step, message: p.message ?? null, done: p.done ?? null, total: p.total ?? null, counters });
-    const patch = { counters, lastStep: p.step, done: p.done ?? current.done, total: p.total ?? current.total, updatedAt: event.at };
+    if (isFinished(current.status)) return { run: current, events: [] as SyncEvent[] };
+    let counters = current.counters ?? {};
+    let done = current.done;
+    let total = current.total;
+    const fields: EventFields[] = batch.map((p) => {
+      counters = { ...counters, ...(p.counters ?? {}) };
+      done = p.done ?? done;
+      total = p.total ?? total;
+      return { step: p.step, message: p.message ?? null, done: p.done ?? null, total: p.total ?? null, counters, at: p.at };
+    });
+    const events = fields.length === 1 ? [await appendEvent(trx, id, fields[0])] : await appendEvents(trx, id, fields);
+    const last = batch[batch.length - 1];
+    const patch = { counters, lastStep: last.step, done, total, updatedAt: events[events.length - 1].at };
     await SyncRun.query(trx).patch(patch).findById(id);
-    return { run: Object.assign(current, patch), event };
+    return { run: Object.assign(current, patch), events };
   });
-  if (result.event) ctx.events.publish('SYNC_EVENT', id, eventView(result.event));
+  for (const e of result.events) ctx.events.publish('SYNC_EVENT', id, eventView(e));
   return publish(ctx, result.run);
 }
 

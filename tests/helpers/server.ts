@@ -3,7 +3,8 @@
  * and an admin key, on a free port. Used by every end-to-end test.
  */
 import { createCompanion, type Companion } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type AppConfig } from '../../src/config';
+import type { FiscalRegister } from '../../src/device/register';
 import { createLogger, type Logger } from '../../src/logger';
 import { createApiKey } from '../../src/services/api-keys';
 import { seedDemo } from '../../seeds';
@@ -20,10 +21,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { db?: DbKind; env?: Record<string, string>; logger?: Logger; seed?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { db?: DbKind; env?: Record<string, string>; logger?: Logger; seed?: boolean; register?: (config: AppConfig, logger: Logger) => FiscalRegister } = {},
+): Promise<TestServer> {
   const testDb = makeTestDb(opts.db ?? 'sqlite');
   const config = loadConfig({ ...testDb.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...opts.env });
-  const companion = await createCompanion(config, { logger: opts.logger ?? createLogger('silent') });
+  const logger = opts.logger ?? createLogger('silent');
+  const companion = await createCompanion(config, { logger, ...(opts.register ? { register: opts.register(config, logger) } : {}) });
   if (opts.seed !== false) await seedDemo(companion.db);
   const key = async (scopes: string[], name = `test ${scopes.join('+')}`) =>
     (await createApiKey(companion.services, { name, scopes })).key;

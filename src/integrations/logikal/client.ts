@@ -25,7 +25,10 @@
  * Secrets: the password and session tokens are sent only in the body of POST /auth and in the
  * Authorization header; they never appear in log lines or error messages (messages are scrubbed).
  */
-import { HttpTransport, Transient, TransportFailure, withRetries } from '../http-transport';
+import { Transient, TransportFailure, withRetries } from '../http-transport';
+import { HttpTransport } from '../http-transport';
+import { PartsListError, parsePartsList, partsListHash, type ParsedPartsList, type PartsListProblem } from './parts-list';
+import { partsListPool, warmPartsListWorkers, type OffloadAnswer } from './parts-list-offload';
 import type { Logger } from '../../logger';
 import {
   type DirectoryData,
@@ -127,6 +130,12 @@ export interface LogikalClientOptions {
   retryBaseMs?: number;
   /** Sockets per host in the keep-alive agent (default 16). */
   maxSockets?: number;
+  /**
+   * Let partsListFile() download and parse on the worker pool (parts-list-offload.ts) when the
+   * process has one, and start its workers now so that the first sync does not wait for them
+   * (default true). Off: everything runs in the calling thread.
+   */
+  offloadPartsLists?: boolean;
   logger?: Logger;
 }
 
@@ -192,6 +201,11 @@ interface Call<T> {
   timeoutMs?: number;
   /** Checks `data` (JSON) and returns it typed; throws a contract error otherwise. */
   validate?: (data: unknown) => T;
+  /**
+   * Parts list only: download and process the file (processPartsList) on the worker pool when
+   * there is one; `validate` then gets the worker's PartsListFile instead of the raw body.
+   */
+  offload?: PartsListParseOptions;
 }
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -228,6 +242,8 @@ const hasId = (v: Record<string, unknown>) => typeof v.id === 'string' && typeof
 export class LogikalClient {
   private readonly baseUrl: string;
   private readonly opts: Required<Omit<LogikalClientOptions, 'logger' | 'maxSockets'>> & { maxSockets: number };
+  /** @internal whether partsListFile() may use the worker pool */
+  readonly offloadPartsLists: boolean;
   private readonly logger?: Logger;
   private readonly http: HttpTransport;
   private readonly counters: ClientStats = { sessionsOpened: 0, sessionsClosed: 0, requests: 0, retries: 0 };
@@ -246,7 +262,10 @@ export class LogikalClient {
       retries: opts.retries ?? 3,
       retryBaseMs: opts.retryBaseMs ?? 200,
       maxSockets: opts.maxSockets ?? 16,
+      offloadPartsLists: opts.offloadPartsLists ?? true,
     };
+    this.offloadPartsLists = this.opts.offloadPartsLists;
+    if (this.offloadPartsLists) warmPartsListWorkers();
     this.logger = opts.logger;
     this.http = new HttpTransport({ maxSockets: this.opts.maxSockets });
   }
@@ -354,16 +373,35 @@ export class LogikalClient {
     let status: number;
     let buf: Buffer;
     let contentType: string;
+    /** What the worker pool made of a 2xx parts list (then `buf` is empty). */
+    let offloaded: PartsListFile | { invalid: { message: string; contract: boolean } } | undefined;
+    let bytes: number;
+    const pool = c.offload && c.method === 'GET' && this.offloadPartsLists ? partsListPool() : null;
     try {
-      ({ status, body: buf, contentType } = await this.http.send({
-        url: url.toString(), method: c.method, headers, body, timeoutMs, maxBytes: MAX_BODY_BYTES,
-      }));
+      if (pool) {
+        let a: OffloadAnswer;
+        try {
+          a = await pool.run({ url: url.toString(), headers, timeoutMs, maxBytes: MAX_BODY_BYTES, parse: c.offload! });
+        } catch (e) {
+          // The worker died: a network failure for the retry policy (the retry runs in-thread).
+          throw new TransportFailure('network', `parts-list worker failed (${(e as Error).message})`, 0, false, e);
+        }
+        if (a.type === 'failure') throw new TransportFailure(a.kind, a.message, a.status, a.notSent);
+        ({ status, contentType, bytes } = a);
+        buf = a.body ? Buffer.from(a.body.buffer, a.body.byteOffset, a.body.byteLength) : Buffer.alloc(0);
+        offloaded = a.file ?? (a.invalid ? { invalid: a.invalid } : undefined);
+      } else {
+        ({ status, body: buf, contentType } = await this.http.send({
+          url: url.toString(), method: c.method, headers, body, timeoutMs, maxBytes: MAX_BODY_BYTES,
+        }));
+        bytes = buf.length;
+      }
     } catch (e) {
       if (!(e instanceof TransportFailure)) throw e;
       const kind = e.kind === 'timeout' ? 'timeout' : e.kind === 'network' || e.kind === 'too-large' ? 'network' : 'invalid-body';
       throw new Transient(fail(e.message, { status: e.status, kind, cause: e }), e.notSent ? 'no' : 'unknown');
     }
-    this.logger?.debug({ op: c.op, method: c.method, path: url.pathname, status, ms: Date.now() - started, bytes: buf.length, attempt }, 'logikal request');
+    this.logger?.debug({ op: c.op, method: c.method, path: url.pathname, status, ms: Date.now() - started, bytes, attempt, offloaded: Boolean(pool) }, 'logikal request');
 
     if (status >= 200 && status < 300) {
       if (c.expect === 'binary') {
@@ -372,7 +410,12 @@ export class LogikalClient {
       }
       if (c.expect === 'raw-envelope') {
         try {
-          return c.validate ? c.validate(buf) : (buf as unknown as T);
+          if (offloaded && 'invalid' in offloaded) {
+            if (offloaded.invalid.contract) throw contract(c.op, offloaded.invalid.message.replace(/^Logikal \w+: unexpected answer: /, ''));
+            throw new Error(offloaded.invalid.message);
+          }
+          const input = offloaded ?? buf;
+          return c.validate ? c.validate(input) : (input as unknown as T);
         } catch (e) {
           if (e instanceof LogikalError) throw e;
           throw new Transient(fail(`answer is not a data envelope (${(e as Error).message})`, { status, kind: 'invalid-body', cause: e }), 'unknown');
@@ -449,6 +492,45 @@ export function decodeBase64Data(raw: Buffer): Buffer {
   const bytes = Buffer.from(slice, 'base64');
   if (slice.length % 4 !== 0 || bytes.length !== expected) throw contract('partsList', 'data is not valid base64');
   return bytes;
+}
+
+/** What partsListFile() does with the file once it is decoded. */
+export interface PartsListParseOptions {
+  /** The elevation's name, to pick its row in the file's Elevations table. */
+  elevationName: string;
+  /** The hash stored for the last good parse: a file with this hash is not parsed again. */
+  unlessHash?: string | null;
+  /** Refuse files larger than this (default MAX_PARTS_LIST_BYTES). */
+  maxBytes?: number;
+}
+
+/** A downloaded parts list: its hash and size, and what became of it. */
+export interface PartsListFile {
+  sha256: string;
+  sizeBytes: number;
+  outcome:
+    | { kind: 'parsed'; parsed: ParsedPartsList }
+    | { kind: 'same-file' }
+    /** The file is unusable (PartsListError): recorded against the elevation, not retried. */
+    | { kind: 'failed'; problem: PartsListProblem; message: string };
+}
+
+/**
+ * From a parts-list answer's raw body to a PartsListFile: decode the base64 `data`, hash, and
+ * parse unless the hash is `unlessHash`. Plain data out (structured-cloneable): the worker pool
+ * runs exactly this (parts-list-worker.ts). Throws like decodeBase64Data on a bad envelope.
+ */
+export function processPartsList(raw: Buffer, opts: PartsListParseOptions): PartsListFile {
+  const bytes = decodeBase64Data(raw);
+  const sha256 = partsListHash(bytes);
+  if (opts.unlessHash && opts.unlessHash === sha256) return { sha256, sizeBytes: bytes.length, outcome: { kind: 'same-file' } };
+  try {
+    const parsed = parsePartsList(bytes, { elevationName: opts.elevationName, maxBytes: opts.maxBytes, sha256 });
+    return { sha256, sizeBytes: bytes.length, outcome: { kind: 'parsed', parsed } };
+  } catch (e) {
+    if (!(e instanceof PartsListError)) throw e;
+    return { sha256, sizeBytes: bytes.length, outcome: { kind: 'failed', problem: e.problem, message: e.message } };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -608,6 +690,23 @@ export class LogikalSession {
       expect: 'raw-envelope',
       timeoutMs: this.client.partsListTimeoutMs,
       validate: (raw) => decodeBase64Data(raw as Buffer),
+    });
+  }
+
+  /**
+   * GET /elevations/selected/parts-list (elevation state), decoded, hashed and parsed
+   * (processPartsList) — on the worker pool when there is one, so the event loop never touches
+   * the megabytes. Errors and retries are those of partsList().
+   */
+  partsListFile(opts: PartsListParseOptions): Promise<PartsListFile> {
+    return this.run<PartsListFile>({
+      op: 'partsList',
+      method: 'GET',
+      path: '/elevations/selected/parts-list',
+      expect: 'raw-envelope',
+      timeoutMs: this.client.partsListTimeoutMs,
+      offload: { elevationName: opts.elevationName, unlessHash: opts.unlessHash ?? null, maxBytes: opts.maxBytes },
+      validate: (input) => (Buffer.isBuffer(input) ? processPartsList(input, opts) : (input as PartsListFile)),
     });
   }
 

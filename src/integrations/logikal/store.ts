@@ -1,7 +1,8 @@
 /**
  * How Logikal data lands in our tables. Every write of the force sync goes through here, in
- * small transactions: directories + project + phases in one, then one per elevation, so a
- * failure mid-run never leaves a half-written elevation.
+ * small transactions: directories + project + phases in one, then one per elevation (or one for
+ * the few elevations finished at the same moment: saveElevations), so a failure mid-run never
+ * leaves a half-written elevation.
  *
  * Change detection relies on an invariant: an elevation's versionId/changedDate are written
  * only together with its parts list (or its recorded parse failure). A run interrupted before
@@ -26,11 +27,13 @@ export async function upsertDirectoryChain(trx: Knex, path: string): Promise<num
   const now = nowIso();
   for (let i = 0; i < parts.length; i++) {
     const p = parts.slice(0, i + 1).join('/');
-    await trx('directories')
+    // One statement per level: the upsert returns the id (RETURNING: SQLite ≥ 3.35, PostgreSQL).
+    const [row] = await trx('directories')
       .insert({ path: p, name: parts[i], parentId, level: i, syncedAt: now, createdAt: now, updatedAt: now })
       .onConflict('path')
-      .merge({ name: parts[i], parentId, level: i, syncedAt: now, updatedAt: now });
-    id = (await trx('directories').where({ path: p }).first('id')).id;
+      .merge({ name: parts[i], parentId, level: i, syncedAt: now, updatedAt: now })
+      .returning('id');
+    id = Number(row.id);
     parentId = id;
   }
   return id;
@@ -50,8 +53,8 @@ export async function upsertProject(trx: Knex, directoryId: number, p: ProjectDa
     syncedAt: now,
     updatedAt: now,
   };
-  await trx('projects').insert({ ...row, guid, createdAt: now }).onConflict('guid').merge(row);
-  return (await trx('projects').where({ guid }).first('id')).id;
+  const [out] = await trx('projects').insert({ ...row, guid, createdAt: now }).onConflict('guid').merge(row).returning('id');
+  return Number(out.id);
 }
 
 /** Upserts the phases (unique per project + Logikal id: the null GUID recurs in every project). */
@@ -61,8 +64,8 @@ export async function upsertPhases(trx: Knex, projectId: number, phases: PhaseDa
   for (const ph of phases) {
     const logikalId = normalizeGuid(ph.id);
     const row = { name: ph.name, description: ph.description || null, syncedAt: now, updatedAt: now };
-    await trx('phases').insert({ ...row, projectId, logikalId, createdAt: now }).onConflict(['projectId', 'logikalId']).merge(row);
-    ids.set(logikalId, (await trx('phases').where({ projectId, logikalId }).first('id')).id);
+    const [out] = await trx('phases').insert({ ...row, projectId, logikalId, createdAt: now }).onConflict(['projectId', 'logikalId']).merge(row).returning('id');
+    ids.set(logikalId, Number(out.id));
   }
   return ids;
 }
@@ -139,40 +142,67 @@ export type PartsOutcome =
  * glass and parts replaced wholesale. versionId/changedDate are recorded here only.
  */
 export async function saveElevation(db: Knex, phaseId: number, e: ElevationData, thumbnail: Buffer | null, outcome: PartsOutcome): Promise<void> {
+  await db.transaction((trx) => writeElevation(trx, phaseId, e, thumbnail, outcome));
+}
+
+export interface ElevationWrite {
+  phaseId: number;
+  e: ElevationData;
+  thumbnail: Buffer | null;
+  outcome: PartsOutcome;
+}
+
+/**
+ * Several elevations in ONE transaction (a group commit: the elevations a sync finished at the
+ * same moment share one commit, i.e. one fsync on SQLite). Each elevation is still written
+ * whole or not at all; a failure rolls back the whole group.
+ */
+export async function saveElevations(db: Knex, writes: ElevationWrite[]): Promise<void> {
+  if (writes.length === 0) return;
+  await db.transaction(async (trx) => {
+    for (const w of writes) await writeElevation(trx, w.phaseId, w.e, w.thumbnail, w.outcome);
+  });
+}
+
+/** The statements of saveElevation(), inside the caller's transaction. */
+async function writeElevation(trx: Knex, phaseId: number, e: ElevationData, thumbnail: Buffer | null, outcome: PartsOutcome): Promise<void> {
   const guid = normalizeGuid(e.id);
   const now = nowIso();
-  await db.transaction(async (trx) => {
-    const row: Record<string, unknown> = {
-      ...listFields(e),
-      phaseId,
-      versionId: e.versionId ? normalizeGuid(e.versionId) : null,
-      changedDate: epochToIso(e.changedDate),
-      syncedAt: now,
-      updatedAt: now,
-    };
-    if (thumbnail) Object.assign(row, { thumbnail, thumbnailMime: 'image/png' });
-    if (outcome.kind === 'parsed') {
-      Object.assign(row, outcome.parsed.elevation, {
-        partsFileHash: outcome.parsed.sha256,
-        partsFileSize: outcome.parsed.sizeBytes,
-        parseStatus: 'success',
-        parseError: null,
-        parsedAt: now,
-      });
-    } else if (outcome.kind === 'failed') {
-      Object.assign(row, { parseStatus: 'failed', parseError: outcome.error.slice(0, 2000), partsFileHash: outcome.hash, partsFileSize: outcome.sizeBytes });
-    }
-    await trx('elevations').insert({ ...row, guid, createdAt: now }).onConflict('guid').merge(row);
-    if (outcome.kind !== 'parsed') return; // unchanged file: glass/parts stay; failed: keep last good rows
-    const { id } = await trx('elevations').where({ guid }).first('id');
-    await trx('elevationGlass').where({ elevationId: id }).del();
-    await trx('elevationParts').where({ elevationId: id }).del();
-    const glass = outcome.parsed.glass.map((g) => ({ elevationId: id, glassId: g.glassId, name: g.name }));
-    const parts = outcome.parsed.parts.map((p) => ({ elevationId: id, ...p }));
-    // SQLite binds at most 32766 parameters per statement: insert in chunks.
-    for (let i = 0; i < glass.length; i += 200) await trx('elevationGlass').insert(glass.slice(i, i + 200));
-    for (let i = 0; i < parts.length; i += 200) await trx('elevationParts').insert(parts.slice(i, i + 200));
-  });
+  const row: Record<string, unknown> = {
+    ...listFields(e),
+    phaseId,
+    versionId: e.versionId ? normalizeGuid(e.versionId) : null,
+    changedDate: epochToIso(e.changedDate),
+    syncedAt: now,
+    updatedAt: now,
+  };
+  if (thumbnail) Object.assign(row, { thumbnail, thumbnailMime: 'image/png' });
+  if (outcome.kind === 'parsed') {
+    Object.assign(row, outcome.parsed.elevation, {
+      partsFileHash: outcome.parsed.sha256,
+      partsFileSize: outcome.parsed.sizeBytes,
+      parseStatus: 'success',
+      parseError: null,
+      parsedAt: now,
+    });
+  } else if (outcome.kind === 'failed') {
+    Object.assign(row, { parseStatus: 'failed', parseError: outcome.error.slice(0, 2000), partsFileHash: outcome.hash, partsFileSize: outcome.sizeBytes });
+  }
+  const upsert = trx('elevations').insert({ ...row, guid, createdAt: now }).onConflict('guid').merge(row);
+  if (outcome.kind !== 'parsed') {
+    await upsert; // unchanged file: glass/parts stay; failed: keep last good rows
+    return;
+  }
+  // The upsert returns the row's id: no select after it.
+  const [out] = await upsert.returning('id');
+  const id = Number(out.id);
+  await trx('elevationGlass').where({ elevationId: id }).del();
+  await trx('elevationParts').where({ elevationId: id }).del();
+  const glass = outcome.parsed.glass.map((g) => ({ elevationId: id, glassId: g.glassId, name: g.name }));
+  const parts = outcome.parsed.parts.map((p) => ({ elevationId: id, ...p }));
+  // SQLite binds at most 32766 parameters per statement: insert in chunks (real files need one).
+  for (let i = 0; i < glass.length; i += 200) await trx('elevationGlass').insert(glass.slice(i, i + 200));
+  for (let i = 0; i < parts.length; i += 200) await trx('elevationParts').insert(parts.slice(i, i + 200));
 }
 
 /** Elevations of a phase that Logikal no longer lists (deleted upstream). */

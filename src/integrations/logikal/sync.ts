@@ -9,16 +9,20 @@
  *   sibling select (unknown on real servers: tried once, then remembered);
  * - a parts list is downloaded only when the elevation's versionId/changedDate changed since
  *   the last successful sync, and re-parsed only when the file's hash changed;
- * - every session is logged out (DELETE /auth) in every path.
+ * - every session is logged out (DELETE /auth) in every path;
+ * - the parts lists are downloaded, decoded, hashed and parsed on a worker thread
+ *   (parts-list-offload.ts) while the event loop stores the previous ones; elevations finished
+ *   together share a commit, and progress events are written in batches (every one of them
+ *   still stored and streamed in order).
  */
 import type { Logger } from '../../logger';
 import { normalizeGuid } from '../../db/time';
 import { AppError } from '../../errors';
 import type { ServiceContext } from '../../services/context';
 import { Cancelled, progressReporter, stopChecker } from '../../jobs/progress';
-import { LicenceLimitError, LogikalClient, LogikalError, LogikalSession, WrongStateError } from './client';
+import { LicenceLimitError, LogikalClient, LogikalError, LogikalSession, WrongStateError, type PartsListFile } from './client';
 import type { ElevationData, PhaseData, ProjectData } from './contract';
-import { PartsListError, parsePartsList, partsListHash } from './parts-list';
+import { warmPartsListWorkers } from './parts-list-offload';
 import * as store from './store';
 
 export interface ProjectTarget {
@@ -58,6 +62,13 @@ interface WorkItem {
 }
 
 
+/**
+ * What moving a worker to another phase costs, in items: a new session's login and navigation
+ * (≈ 4.5 s + 1.2 s on real servers, 55 ms in the benchmark) against ≈ 2.3 s (23 ms) per item on
+ * a session already standing in the phase.
+ */
+const SWITCH_COST = 3;
+
 const THUMBNAIL = { width: 300, height: 300, format: 'PNG', view: 'Interior', withDimensions: true, withDescription: false } as const;
 
 export async function forceSyncProject(
@@ -93,50 +104,92 @@ export async function forceSyncProject(
   // Extra sessions log in while the first one reads the metadata: logins are the slowest call.
   const extraWanted = Math.max(0, opts.maxSessions - 1);
   const prefetched: Array<Promise<LogikalSession | null>> = [];
+  /** The project's Logikal id once the meta session has found it; null when the run stops first. */
+  let projectFound!: (id: string | null) => void;
+  const projectReady = new Promise<string | null>((resolve) => (projectFound = resolve));
   const prefetch = (n = extraWanted) => {
     for (let i = 0; i < n; i++) {
       prefetched.push(
-        open().catch((e) => {
-          if (!(e instanceof LicenceLimitError)) logger.warn({ err: e }, 'logikal: extra session failed to open');
-          return null;
-        }),
+        open().then(
+          async (s) => {
+            // Walk down to the project while the meta session reads the metadata: the worker
+            // that gets this session starts its first elevation with fewer selects.
+            try {
+              if (s.state === 'directory') await s.selectDirectory(target.directoryPath);
+              const pid = await projectReady;
+              if (pid && s.state === 'directory') await s.selectProject(pid);
+              return s;
+            } catch (e) {
+              logger.warn({ err: e }, 'logikal: extra session failed to navigate');
+              await close(s);
+              return null;
+            }
+          },
+          (e) => {
+            if (!(e instanceof LicenceLimitError)) logger.warn({ err: e }, 'logikal: extra session failed to open');
+            return null;
+          },
+        ),
       );
     }
   };
 
+  /** Database writes left running beside the calls: settled before the run ends, whatever happens. */
+  const background: Array<Promise<unknown>> = [];
+
   try {
-    await progress('login');
-    const meta = await open();
+    // Progress events are queued (soon) rather than awaited: they are written in call order, in
+    // batches, while the calls below go on; every one of them is stored and published.
+    progress.soon('login');
+    const opening = open();
+    opening.catch(() => undefined); // awaited just below
+    // A project seen before usually has few changed parts lists: open extra sessions lazily.
+    // Otherwise they log in now, beside the meta session (logins are the slowest call).
+    const known = await (target.projectGuid
+      ? ctx.db('projects').where({ guid: normalizeGuid(target.projectGuid) }).first('projects.id')
+      : ctx.db('projects')
+          .join('directories', 'directories.id', 'projects.directoryId')
+          .where({ 'directories.path': target.directoryPath, 'projects.name': target.projectName ?? '' })
+          .first('projects.id'));
+    if (!known || opts.full) prefetch();
+    const meta = await opening;
 
     // ---- project and phases
     await meta.selectDirectory(target.directoryPath);
     const projects = await meta.listProjects();
     const project = pickProject(projects, target);
-    const known = await ctx.db('projects').where({ guid: normalizeGuid(project.id) }).first('id');
-    // A project seen before usually has few changed parts lists: open extra sessions lazily.
-    if (!known || opts.full) prefetch();
+    projectFound(project.id);
     await meta.selectProject(project.id);
     const fresh = await meta.selectedProject();
     const phases = await meta.listPhases();
-    const { projectId, phaseIds } = await ctx.db.transaction(async (trx) => {
-      const directoryId = await store.upsertDirectoryChain(trx, target.directoryPath);
-      const pid = await store.upsertProject(trx, directoryId, fresh);
-      const ids = await store.upsertPhases(trx, pid, phases);
-      await store.removeMissingPhases(trx, pid, [...ids.keys()]);
-      return { projectId: pid, phaseIds: ids };
-    });
+    // The project's rows are written (and its stored elevations read) while the meta session
+    // moves on to the first phase's elevation list.
+    const written = ctx.db
+      .transaction(async (trx) => {
+        const directoryId = await store.upsertDirectoryChain(trx, target.directoryPath);
+        const pid = await store.upsertProject(trx, directoryId, fresh);
+        const ids = await store.upsertPhases(trx, pid, phases);
+        await store.removeMissingPhases(trx, pid, [...ids.keys()]);
+        return { projectId: pid, phaseIds: ids };
+      })
+      .then(async (r) => ({ ...r, stored: await store.storedElevations(ctx.db, r.projectId) }));
+    background.push(written.catch(() => undefined)); // awaited below; settled by the catch on an early exit
     counters.phases_synced = phases.length;
-    await progress('phases', { message: `${fresh.name}: ${phases.length} phases` });
+    progress.soon('phases', { message: `${fresh.name}: ${phases.length} phases` });
 
     // ---- elevation lists, phase by phase; changed elevations go to the work queue
-    const stored = await store.storedElevations(ctx.db, projectId);
     const work: WorkItem[] = [];
     let metaSession: LogikalSession | null = meta;
+    /** Each phase's metadata writes, one after the other, overlapping the next phase's calls. */
+    let phaseWrites: Promise<void> = Promise.resolve();
+    let stored: Map<string, store.StoredElevation> = new Map();
     for (const phase of phases) {
       await checkStop();
       metaSession = await atPhase(metaSession, target.directoryPath, project.id, phase.id, open, close);
       const elevations = await metaSession.listElevations();
-      const phaseId = phaseIds.get(normalizeGuid(phase.id))!;
+      const w = await written;
+      stored = w.stored;
+      const phaseId = w.phaseIds.get(normalizeGuid(phase.id))!;
       const unchanged: Array<{ e: ElevationData; thumbnail: Buffer | null }> = [];
       for (const e of elevations) {
         const before = stored.get(normalizeGuid(e.id));
@@ -152,67 +205,147 @@ export async function forceSyncProject(
         }
         unchanged.push({ e, thumbnail: thumb });
       }
-      await store.refreshElevationsMetadata(ctx.db, phaseId, unchanged);
-      counters.parts_lists_unchanged += unchanged.length;
-      counters.elevations_synced += unchanged.length;
-      counters.elevations_removed += await store.removeMissingElevations(ctx.db, phaseId, elevations.map((e) => normalizeGuid(e.id)));
-      await progress('elevations', { message: `${phase.name}: ${elevations.length} elevations` });
+      const keep = elevations.map((e) => normalizeGuid(e.id));
+      phaseWrites = phaseWrites.then(async () => {
+        await store.refreshElevationsMetadata(ctx.db, phaseId, unchanged);
+        counters.parts_lists_unchanged += unchanged.length;
+        counters.elevations_synced += unchanged.length;
+        counters.elevations_removed += await store.removeMissingElevations(ctx.db, phaseId, keep);
+        progress.soon('elevations', { message: `${phase.name}: ${elevations.length} elevations` });
+      });
+      background.push(phaseWrites.catch(() => undefined)); // awaited below
     }
+    await phaseWrites;
     const total = counters.elevations_synced + work.length;
-    await progress('parts-lists', { done: counters.elevations_synced, total, message: `${work.length} to download` });
+    progress.soon('parts-lists', { done: counters.elevations_synced, total, message: `${work.length} to download` });
 
     // ---- parts lists over a pool of sessions; workers start as their sessions arrive
     if (work.length > 1 && prefetched.length === 0) prefetch(Math.min(extraWanted, work.length - 1));
+    if (work.length > 0 && client.offloadPartsLists) warmPartsListWorkers(); // started with the client, normally
     const sibling = { allowed: opts.siblingSelect === 'on' ? true : opts.siblingSelect === 'off' ? false : (null as boolean | null) };
     const queue = [...work];
+    /** How many workers stand in each phase (by normalised phase id), busy or not. */
+    const inPhase = new Map<string, number>();
+    const queuedIn = (key: string) => queue.reduce((n, w) => (normalizeGuid(w.phase.id) === key ? n + 1 : n), 0);
+    /** The phase that most needs another worker: the most queued items per worker standing in it. */
+    const neediestPhase = (): string => {
+      let best = normalizeGuid(queue[0].phase.id);
+      let bestScore = -1;
+      for (const key of new Set(queue.map((w) => normalizeGuid(w.phase.id)))) {
+        const score = queuedIn(key) / ((inPhase.get(key) ?? 0) + 1);
+        if (score > bestScore) [best, bestScore] = [key, score];
+      }
+      return best;
+    };
+
+    // Nothing queued: the writes still to come are the few in flight; commit without waiting.
+    const save = groupCommitter(ctx.db, () => queue.length === 0);
+
+    /** Store of one processed file, then its progress event. */
+    const finish = async (item: WorkItem, file: PartsListFile): Promise<void> => {
+      try {
+        await saveParts(save, item, file, counters);
+      } catch (e) {
+        fatal = true; // not about this elevation (a bad file is recorded by saveParts): the run cannot go on
+        throw e;
+      }
+      counters.elevations_synced++;
+      progress.soon('parts-list', { message: item.elevation.name, done: counters.elevations_synced, total });
+    };
 
     const runWorker = async (first: LogikalSession) => {
       let s: LogikalSession | null = first;
-      while (queue.length && !fatal) {
-        await checkStop();
-        if (!queue.length) break; // another worker took the last item while we checked
-        // Prefer an elevation of the phase this session stands in: no navigation needed.
-        const here = s?.location.phaseId;
-        const idx = Math.max(0, queue.findIndex((w) => normalizeGuid(w.phase.id) === (here && normalizeGuid(here))));
-        const item = queue.splice(idx, 1)[0];
-        try {
-          s = await atElevation(s, item, target.directoryPath, project.id, sibling, open, close);
-          if (opts.thumbnails) {
-            item.thumbnail = await s.thumbnail(item.elevation.id, THUMBNAIL); // the selected elevation's
-            counters.thumbnails_synced++;
+      // The previous item's store runs while this session fetches the next file (the server's
+      // latency overlaps our CPU); one at a time per worker, so files never pile up.
+      let saving: Promise<void> | null = null;
+      const settle = async () => {
+        const p = saving;
+        saving = null;
+        if (p) await p;
+      };
+      /** The phase this worker's session stands in (counted in inPhase). */
+      let mine: string | null = null;
+      const standIn = (key: string | null) => {
+        if (mine) inPhase.set(mine, (inPhase.get(mine) ?? 1) - 1);
+        if (key) inPhase.set(key, (inPhase.get(key) ?? 0) + 1);
+        mine = key;
+      };
+      standIn(s?.location.phaseId ? normalizeGuid(s.location.phaseId) : null);
+      try {
+        while (queue.length && !fatal) {
+          await checkStop();
+          if (!queue.length) break; // another worker took the last item while we checked
+          // Prefer an elevation of the phase this session stands in: no navigation needed.
+          const here = s?.location.phaseId ? normalizeGuid(s.location.phaseId) : null;
+          let idx = here ? queue.findIndex((w) => normalizeGuid(w.phase.id) === here) : -1;
+          if (idx < 0) {
+            // Nothing left where this session stands. Going to another phase means a new session
+            // (login and navigation, worth SWITCH_COST items); a session that has not chosen a
+            // phase yet goes anywhere at the same cost. Switch only where the workers already there
+            // would need longer than that for what is queued; else stop and let them finish.
+            const target = neediestPhase();
+            // Not yet on an elevation: it may select any phase (a sideways phase select is tried).
+            const free = s !== null && s.state !== 'elevation';
+            const there = (inPhase.get(target) ?? 0) - (mine === target ? 1 : 0);
+            if (!free && sibling.allowed !== false && there > 0 && queuedIn(target) <= SWITCH_COST * there) break;
+            idx = queue.findIndex((w) => normalizeGuid(w.phase.id) === target);
           }
-          const bytes = await s.partsList();
-          await saveParts(ctx, item, bytes, stored.get(normalizeGuid(item.elevation.id)), counters);
-        } catch (e) {
-          // Stopping (cancel, shutdown, another worker's fatal error): the failure is ours, not
-          // the elevation's, so nothing is recorded against it; a later run picks it up.
-          if (e instanceof Cancelled || fatal) {
-            fatal = true;
-            throw e;
-          }
-          if (!(e instanceof LogikalError)) {
-            fatal = true; // not about this elevation: the run cannot go on
-            throw e;
-          }
-          if (e instanceof LicenceLimitError) {
-            // No seat for a new session: leave the item to the workers that still have one.
-            queue.unshift(item);
+          const item = queue.splice(Math.max(0, idx), 1)[0];
+          standIn(normalizeGuid(item.phase.id));
+          let file: PartsListFile;
+          try {
+            s = await atElevation(s, item, target.directoryPath, project.id, sibling, open, close);
+            if (opts.thumbnails) {
+              item.thumbnail = await s.thumbnail(item.elevation.id, THUMBNAIL); // the selected elevation's
+              counters.thumbnails_synced++;
+            }
+            // Downloaded, decoded, hashed and parsed off the event loop where a worker pool exists;
+            // a file whose hash is the stored one is not parsed again.
+            const previous = stored.get(normalizeGuid(item.elevation.id));
+            file = await s.partsListFile({
+              elevationName: item.elevation.name,
+              unlessHash: previous?.parseStatus === 'success' ? previous.partsFileHash : null,
+            });
+          } catch (e) {
+            // Stopping (cancel, shutdown, another worker's fatal error): the failure is ours, not
+            // the elevation's, so nothing is recorded against it; a later run picks it up.
+            if (e instanceof Cancelled || fatal) {
+              fatal = true;
+              throw e;
+            }
+            if (!(e instanceof LogikalError)) {
+              fatal = true; // not about this elevation: the run cannot go on
+              throw e;
+            }
+            if (e instanceof LicenceLimitError) {
+              // No seat for a new session: leave the item to the workers that still have one.
+              queue.unshift(item);
+              s = null;
+              break;
+            }
+            logger.warn({ err: e, elevation: item.elevation.name }, 'logikal: elevation failed');
+            await settle();
+            counters.parts_lists_failed++;
+            await save({
+              phaseId: item.phaseId, e: item.elevation, thumbnail: item.thumbnail,
+              outcome: { kind: 'failed', error: `download failed: ${(e as Error).message}`, hash: null, sizeBytes: null },
+            });
+            // The session's state is unknown after a failure: start the next item from a new one.
+            if (s) await close(s);
             s = null;
-            return;
+            counters.elevations_synced++;
+            progress.soon('parts-list', { message: item.elevation.name, done: counters.elevations_synced, total });
+            continue;
           }
-          logger.warn({ err: e, elevation: item.elevation.name }, 'logikal: elevation failed');
-          counters.parts_lists_failed++;
-          await store.saveElevation(ctx.db, item.phaseId, item.elevation, item.thumbnail, {
-            kind: 'failed', error: `download failed: ${(e as Error).message}`, hash: null, sizeBytes: null,
-          });
-          // The session's state is unknown after a failure: start the next item from a new one.
-          if (s) await close(s);
-          s = null;
+          await settle();
+          saving = finish(item, file);
+          saving.catch(() => undefined); // awaited by settle(); this only marks it handled meanwhile
         }
-        counters.elevations_synced++;
-        // Not awaited: the event is queued on the progress chain (in order) while this worker
-        // moves on to its next download; the chain is drained before the run ends.
-        void progress('parts-list', { message: item.elevation.name, done: counters.elevations_synced, total });
+        await settle();
+      } finally {
+        standIn(null);
+        // On the way out by an error, let an in-flight store end before the run is finished.
+        if (saving) await (saving as Promise<void>).catch(() => undefined);
       }
       if (s) await close(s);
     };
@@ -242,10 +375,12 @@ export async function forceSyncProject(
     await progress.drain();
     return counters;
   } catch (e) {
+    await Promise.all(background);
     // The final event (cancelled / interrupted / failed) is written by finishRun: one place.
     await progress.drain().catch(() => undefined);
     throw e;
   } finally {
+    projectFound(null); // extra sessions still waiting for the project stop waiting (no-op after the first call)
     const left = [...sessions];
     await Promise.all(left.map((s) => close(s)));
     // Sessions still logging in when we stopped are closed as they arrive.
@@ -328,29 +463,65 @@ async function atElevation(
   return fresh;
 }
 
-async function saveParts(
-  ctx: ServiceContext,
-  item: WorkItem,
-  bytes: Buffer,
-  previous: store.StoredElevation | undefined,
-  counters: ForceSyncCounters,
-): Promise<void> {
-  const hash = partsListHash(bytes);
-  if (previous?.partsFileHash === hash && previous.parseStatus === 'success') {
+type Save = (w: store.ElevationWrite) => Promise<void>;
+
+async function saveParts(save: Save, item: WorkItem, file: PartsListFile, counters: ForceSyncCounters): Promise<void> {
+  const o = file.outcome;
+  const w = { phaseId: item.phaseId, e: item.elevation, thumbnail: item.thumbnail };
+  if (o.kind === 'same-file') {
     // Same file as last time (only the metadata moved): no re-parse, glass/parts stay.
-    await store.saveElevation(ctx.db, item.phaseId, item.elevation, item.thumbnail, { kind: 'unchanged-file', hash, sizeBytes: bytes.length });
+    await save({ ...w, outcome: { kind: 'unchanged-file', hash: file.sha256, sizeBytes: file.sizeBytes } });
     counters.parts_lists_same_file++;
-    return;
-  }
-  try {
-    const parsed = parsePartsList(bytes, { elevationName: item.elevation.name, sha256: hash });
-    await store.saveElevation(ctx.db, item.phaseId, item.elevation, item.thumbnail, { kind: 'parsed', parsed });
-    counters.parts_lists_synced++;
-  } catch (e) {
-    if (!(e instanceof PartsListError)) throw e;
-    await store.saveElevation(ctx.db, item.phaseId, item.elevation, item.thumbnail, {
-      kind: 'failed', error: `${e.problem}: ${e.message}`, hash, sizeBytes: bytes.length,
-    });
+  } else if (o.kind === 'failed') {
+    await save({ ...w, outcome: { kind: 'failed', error: `${o.problem}: ${o.message}`, hash: file.sha256, sizeBytes: file.sizeBytes } });
     counters.parts_lists_failed++;
+  } else {
+    await save({ ...w, outcome: { kind: 'parsed', parsed: o.parsed } });
+    counters.parts_lists_synced++;
   }
+}
+
+/**
+ * Group commit of elevation writes. A write waits up to GROUP_COMMIT_MS for others (or until
+ * GROUP_COMMIT_MAX are waiting, or `now()` says nothing more is coming) and they are committed
+ * together; writes arriving during a commit form the next group. On SQLite every commit is an
+ * fsync that blocks the event loop (1–10 ms on a busy disk), so 17 elevations in 5 commits
+ * instead of 17 matter. Every elevation is still written whole or not at all
+ * (store.saveElevations). The wait hides behind the worker's next download.
+ */
+const GROUP_COMMIT_MS = 30;
+const GROUP_COMMIT_MAX = 4;
+
+function groupCommitter(db: ServiceContext['db'], now: () => boolean): Save {
+  let pending: Array<{ w: store.ElevationWrite; resolve: () => void; reject: (e: unknown) => void }> = [];
+  let committing = false;
+  let timer: NodeJS.Timeout | null = null;
+  const commit = async () => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (committing || pending.length === 0) return;
+    committing = true;
+    const group = pending;
+    pending = [];
+    try {
+      await store.saveElevations(db, group.map((g) => g.w));
+      for (const g of group) g.resolve();
+    } catch (e) {
+      for (const g of group) g.reject(e);
+    } finally {
+      committing = false;
+    }
+    if (pending.length) schedule();
+  };
+  const schedule = () => {
+    if (pending.length >= GROUP_COMMIT_MAX || now()) void commit();
+    else timer ??= setTimeout(() => void commit(), GROUP_COMMIT_MS);
+  };
+  return (w) =>
+    new Promise<void>((resolve, reject) => {
+      pending.push({ w, resolve, reject });
+      if (!committing) schedule();
+    });
 }

@@ -4,9 +4,18 @@
  */
 import { z } from 'zod';
 import { NULL_GUID } from '../../db/time';
-import { SYNC_STATUSES, type Department, type Elevation, type Phase, type Project } from '../../models';
+import { SYNC_STATUSES, type Department, type Elevation, type Phase, type Project, type Receipt } from '../../models';
+import { AppError, isAppError, type FieldProblem } from '../../errors';
 import * as catalog from '../../services/catalog';
 import * as commerce from '../../services/commerce';
+import * as kkt from '../../services/kkt';
+import * as receipts from '../../services/receipts';
+import { RECEIPT_STATUSES } from '../../services/receipts';
+import {
+  MEASURE_UNITS, PAYMENT_METHODS, PAYMENT_SUBJECTS, PAYMENT_TYPES, RECEIPT_OPERATIONS, TAX_SYSTEMS, VAT_RATES,
+  type MeasureUnit, type PaymentMethod, type PaymentSubject, type ReceiptInput,
+} from '../../services/receipt-input';
+import type { VatRate } from '../../device/register';
 import type { ServiceContext } from '../../services/context';
 import * as departments from '../../services/departments';
 import type { Loaders } from '../../services/loaders';
@@ -17,7 +26,7 @@ import * as syncRuns from '../../services/sync-runs';
 import { defineMethod, MethodRegistry, type MethodDef, type RpcContextBase } from '../registry';
 import {
   dailySalesSchema, departmentNodeSchema, elevationSchema, forecastSchema, pageSchema, productSchema, projectSchema,
-  receiptSchema, snake, syncRunSchema,
+  cashRegisterSchema, receiptSchema, snake, syncRunSchema,
 } from './shapes';
 
 export interface RpcContext extends RpcContextBase {
@@ -35,6 +44,19 @@ const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 
 function pageOut<T>(p: Page<T>, map: (t: T) => unknown) {
   return { items: p.edges.map((e) => map(e.node)), next_cursor: p.pageInfo.hasNextPage ? p.pageInfo.endCursor : null };
+}
+
+/** Service problems name camelCase fields; JSON-RPC callers sent snake_case ones. */
+async function snakeProblems<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const problems = isAppError(e) ? (e.details?.['problems'] as FieldProblem[] | undefined) : undefined;
+    if (!problems) throw e;
+    const snakeField = (f: string) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const mapped = problems.map((p) => ({ field: snakeField(p.field), message: p.message }));
+    throw AppError.badInput(`Invalid receipt: ${mapped[0].field} ${mapped[0].message}`, mapped);
+  }
 }
 
 function elevationOut(e: Elevation) {
@@ -228,23 +250,144 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     },
   }));
 
+  const receiptKey = {
+    id: id.optional(),
+    client_uuid: z.string().optional().describe('The idempotency key given at creation'),
+  };
+  const receiptOut = (rec: Receipt) => {
+    const { expected_fiscal_document_number: _e, print_payload: _p, next_attempt_at: _n, ...rest } = snake(rec) as Record<string, unknown>;
+    return rest;
+  };
+
+  r.add(m({
+    name: 'receipts.create',
+    summary: 'Queue a receipt for fiscalisation (idempotent on client_uuid)',
+    description:
+      'Validated, then stored durably before the answer; the register prints queued receipts in order, exactly once. ' +
+      'A second call with the same client_uuid returns the first receipt with duplicate = true. Follow it with receipts.get.',
+    scope: 'receipts',
+    params: z.object({
+      client_uuid: z.string().describe('UUID chosen by the caller (e.g. the POS order line uuid)'),
+      operation: z.enum(RECEIPT_OPERATIONS).default('sale'),
+      tax_system: z.enum(TAX_SYSTEMS),
+      items: z.array(z.object({
+        name: z.string().describe('At most 128 bytes in CP1251'),
+        price_minor: z.number().int().describe('Unit price in kopecks'),
+        quantity: z.number().describe('Up to 6 decimals'),
+        vat: z.enum(VAT_RATES as [string, ...string[]]),
+        payment_method: z.enum(Object.keys(PAYMENT_METHODS) as [string, ...string[]]).optional().describe('Tag 1214, default full_payment'),
+        payment_subject: z.enum(Object.keys(PAYMENT_SUBJECTS) as [string, ...string[]]).optional().describe('Tag 1212, default commodity'),
+        unit: z.enum(Object.keys(MEASURE_UNITS) as [string, ...string[]]).optional().describe('Tag 2108 (FFD 1.2)'),
+        department: z.number().int().min(0).max(16).optional(),
+      }).strict()).min(1),
+      payments: z.array(z.object({ type: z.enum(PAYMENT_TYPES), amount_minor: z.number().int() }).strict()).min(1),
+      customer_contact: z.string().optional().describe('E-mail or phone for the electronic receipt (tag 1008)'),
+      cashier_name: z.string().optional().describe('Tag 1021'),
+      total_minor: z.number().int().optional().describe('If given, must equal the sum of the items'),
+    }),
+    result: z.object({ receipt: receiptSchema, duplicate: z.boolean() }),
+    async handler(p, ctx) {
+      const input: ReceiptInput = {
+        clientUuid: p.client_uuid,
+        operation: p.operation,
+        taxSystem: p.tax_system,
+        items: p.items.map((it) => ({
+          name: it.name, priceMinor: it.price_minor, quantity: it.quantity, vat: it.vat as VatRate,
+          paymentMethod: it.payment_method as PaymentMethod | undefined, paymentSubject: it.payment_subject as PaymentSubject | undefined,
+          unit: it.unit as MeasureUnit | undefined, department: it.department,
+        })),
+        payments: p.payments.map((x) => ({ type: x.type, amountMinor: x.amount_minor })),
+        customerContact: p.customer_contact, cashierName: p.cashier_name, totalMinor: p.total_minor,
+      };
+      const res = await snakeProblems(() => receipts.createReceipt(ctx.services, input));
+      return { receipt: receiptOut(res.receipt), duplicate: res.duplicate };
+    },
+  }));
+
   r.add(m({
     name: 'receipts.get',
     summary: 'A fiscal receipt with its status, fiscal data and print attempts',
     scope: 'receipts',
-    params: z.object({ id: id.optional(), client_uuid: z.string().optional() }),
+    params: z.object(receiptKey),
     result: receiptSchema,
     async handler(p, ctx) {
-      const rec = await commerce.getReceipt(ctx.services, { id: p.id, clientUuid: p.client_uuid });
+      const rec = await receipts.getReceipt(ctx.services, { id: p.id, clientUuid: p.client_uuid });
       const attempts = await ctx.loaders.attemptsOfReceipt.load(rec.id);
-      const { expected_fiscal_document_number: _e, updated_at: _u, ...rest } = snake(rec);
       return {
-        ...rest,
+        ...receiptOut(rec),
         attempts: attempts.map((a) => {
           const { id: _i, receipt_id: _r, ...arest } = snake(a);
           return arest;
         }),
       };
+    },
+  }));
+
+  r.add(m({
+    name: 'receipts.list',
+    summary: 'Receipts, newest first, optionally by status (e.g. dead letters)',
+    scope: 'receipts',
+    params: z.object({ status: z.enum(RECEIPT_STATUSES).optional(), ...page }),
+    result: pageSchema(receiptSchema),
+    async handler(p, ctx) {
+      return pageOut(await receipts.listReceipts(ctx.services, { status: p.status }, p), receiptOut);
+    },
+  }));
+
+  r.add(m({
+    name: 'receipts.retry',
+    summary: 'Put a dead receipt back in the queue (after fixing the cause)',
+    scope: 'receipts',
+    params: z.object(receiptKey),
+    result: receiptSchema,
+    async handler(p, ctx) {
+      return receiptOut(await receipts.retryReceipt(ctx.services, { id: p.id, clientUuid: p.client_uuid }));
+    },
+  }));
+
+  r.add(m({
+    name: 'receipts.cancel',
+    summary: 'Withdraw a queued or dead receipt; it will never be printed',
+    description: 'A fiscalised receipt cannot be cancelled: issue a return receipt (operation sale_return).',
+    scope: 'receipts',
+    params: z.object(receiptKey),
+    result: receiptSchema,
+    async handler(p, ctx) {
+      return receiptOut(await receipts.cancelReceipt(ctx.services, { id: p.id, clientUuid: p.client_uuid }));
+    },
+  }));
+
+  r.add(m({
+    name: 'kkt.status',
+    summary: 'State of the fiscal register (link, shift, FN) and counts of the receipt queue',
+    scope: 'receipts',
+    params: z.object({}),
+    result: cashRegisterSchema,
+    async handler(_p, ctx) {
+      return snake(await kkt.registerStatus(ctx.services));
+    },
+  }));
+
+  r.add(m({
+    name: 'kkt.close_shift',
+    summary: 'Close the shift (Z report) between receipts',
+    description: 'The worker also closes it by itself before 24 hours (KKT_SHIFT_CLOSE_AFTER_H). UNAVAILABLE while the register is offline.',
+    scope: 'receipts',
+    params: z.object({}),
+    result: z.object({ shift_number: z.number(), fiscal_document_number: z.number() }),
+    async handler(_p, ctx) {
+      return snake(await kkt.closeShift(ctx.services));
+    },
+  }));
+
+  r.add(m({
+    name: 'kkt.x_report',
+    summary: 'Print an X report (shift totals, changes nothing)',
+    scope: 'receipts',
+    params: z.object({}),
+    result: z.object({ ok: z.literal(true) }),
+    async handler(_p, ctx) {
+      return kkt.xReport(ctx.services);
     },
   }));
 

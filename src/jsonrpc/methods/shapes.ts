@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SYNC_STATUSES } from '../../models';
+import { RECEIPT_STATUSES } from '../../services/receipts';
 
 const str = z.string();
 const nstr = z.string().nullable();
@@ -64,16 +65,29 @@ export const productSchema = z.object({
   })),
 });
 export const receiptSchema = z.object({
-  id: z.number(), client_uuid: str, status: str, operation: str, tax_system: nstr,
+  id: z.number(), client_uuid: str, status: z.enum(RECEIPT_STATUSES), operation: str, tax_system: nstr,
   items: z.array(z.object({
-    name: str, price_minor: z.number(), quantity: z.number(), vat: str, payment_method: str, payment_subject: str,
+    name: str, price_minor: z.number(), quantity: z.number(), amount_minor: nnum.optional(), vat: str,
+    payment_method: str, payment_subject: str, unit: nstr.optional(),
   })),
   payments: z.array(z.object({ type: str, amount_minor: z.number() })),
-  total_minor: z.number(), customer_contact: nstr, fiscal_document_number: nnum, fiscal_sign: nstr, shift_number: nnum,
-  fiscalised_at: nts, attempt_count: z.number(), last_error: nstr, created_at: ts,
+  total_minor: z.number(), change_minor: nnum, customer_contact: nstr, cashier_name: nstr,
+  fiscal_document_number: nnum, fiscal_sign: nstr, fn_serial: nstr, shift_number: nnum, receipt_number: nnum,
+  fiscalised_at: nts, attempt_count: z.number(), last_error: nstr, last_error_code: nnum, created_at: ts, updated_at: ts,
   attempts: z.array(z.object({
     started_at: ts, finished_at: nts, outcome: str, device_error_code: nnum, device_error_text: nstr,
-  })),
+    expected_fiscal_document_number: nnum,
+  })).optional().describe('receipts.get only'),
+});
+export const cashRegisterSchema = z.object({
+  configured: z.boolean(),
+  state: z.enum(['starting', 'ready', 'offline', 'operator_needed', 'hard_fault', 'stopped', 'not_configured']),
+  breaker: z.object({ state: z.enum(['closed', 'open', 'half_open']), consecutive_failures: z.number(), retry_at: nts }).nullable(),
+  last_error: z.object({ code: nnum, text: str, at: ts }).nullable(),
+  fn_serial: nstr, shift_number: nnum, shift_open: z.boolean().nullable(), shift_opened_at: nts, shift_close_due_at: nts,
+  last_fiscal_document_number: nnum,
+  warnings: z.object({ fn_expires_soon: z.boolean(), fn_archive_nearly_full: z.boolean(), ofd_timeout: z.boolean() }).nullable(),
+  queue: z.object(Object.fromEntries(RECEIPT_STATUSES.map((st) => [st, z.number()])) as Record<(typeof RECEIPT_STATUSES)[number], z.ZodNumber>),
 });
 export const forecastSchema = z.object({
   id: z.number(), department_id: z.number(), product_code: nstr, date: str, p10: z.number(), p50: z.number(),

@@ -1,0 +1,3 @@
+export * from './emulator';
+export * from './serial';
+export * from './tcp';

@@ -1,0 +1,143 @@
+/**
+ * The exactly-once promise under SIGKILL. A real `companion serve` child process accepts a burst
+ * of receipts over JSON-RPC and prints them on the Shtrih emulator through a real
+ * pseudo-terminal (socat); the test kills it with SIGKILL at random moments at least 20 times,
+ * restarting it each time, while a client keeps submitting (and resubmitting what got no
+ * answer, with the same client UUID, as Odoo does). At the end every receipt must be
+ * fiscalised exactly once: the emulator's journal (what the register made) and the database
+ * (what the middleware says it made) must agree document for document.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPtyPair, type PtyPair } from '../src/device/pty';
+import { attachEmulatorToSerial, ShtrihEmulator, type SerialAttachment } from '../src/device/shtrih/emulator';
+import { Rng } from '../src/util/prng';
+import { runCli, startServe } from './helpers/cli';
+
+const RECEIPTS = 150;
+const KILLS = 20;
+
+describe('receipts survive SIGKILL (SQLite, real pty)', () => {
+  let pty: PtyPair | null = null;
+  let attachment: SerialAttachment | null = null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'companion-crash-'));
+  afterAll(async () => {
+    await attachment?.close();
+    await pty?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`every accepted receipt is fiscalised exactly once after ${KILLS} kills`, async () => {
+    const rng = new Rng('crash-test');
+    pty = await openPtyPair();
+    // A printer that takes ~100 ms a receipt, so kills land mid-receipt.
+    const emu = new ShtrihEmulator({ fnSerial: '9999078900000777', lastFiscalDocumentNumber: 500, shiftNumber: 3, shiftOpen: true, timing: { commandMs: 2, itemMs: 15, closeMs: 60 } });
+    attachment = await attachEmulatorToSerial(emu, pty.devicePath);
+    const file = path.join(dir, 'companion.sqlite');
+    const env = {
+      DATABASE_URL: `sqlite://${file}`, DATA_DIR: dir, LOG_LEVEL: 'warn',
+      KKT_PORT: pty.hostPath, KKT_TIMEOUT_SCALE: '0.2', KKT_BREAKER_OPEN_MS: '100', KKT_OPERATOR_RETRY_MS: '100',
+    };
+    const mig = await runCli(['migrate'], env);
+    expect(mig.code, mig.stderr).toBe(0);
+    const made = await runCli(['apikey', 'create', '--name', 'pos', '--scopes', 'receipts'], env);
+    const key = /(oc_\S+)/.exec(made.stdout)![1];
+
+    let server = await startServe([], env);
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+
+    // The client: submits every receipt until it has an answer, a few at a time, paced.
+    const pending = Array.from({ length: RECEIPTS }, (_, i) => ({ i, uuid: randomUUID() }));
+    const accepted = new Map<string, number>();
+    const submitOne = async (r: { i: number; uuid: string }) => {
+      const res = await fetch(`${server.url}/jsonrpc`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(3000),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({
+          jsonrpc: '2.0', id: r.i, method: 'receipts.create',
+          params: {
+            client_uuid: r.uuid, tax_system: 'usn_income',
+            items: [{ name: `Чек №${r.i}`, price_minor: 1000 + r.i, quantity: 1, vat: 'none' }],
+            payments: [{ type: 'cash', amount_minor: 1000 + r.i }],
+          },
+        }),
+      });
+      const body = (await res.json()) as { result?: { receipt: { id: number } }; error?: unknown };
+      if (!body.result) throw new Error(JSON.stringify(body.error));
+      accepted.set(r.uuid, body.result.receipt.id);
+    };
+    const submitter = (async () => {
+      const queue = [...pending];
+      const worker = async () => {
+        while (queue.length) {
+          const r = queue.shift()!;
+          try {
+            await submitOne(r);
+            await new Promise((res) => setTimeout(res, 40));
+          } catch {
+            queue.push(r); // no answer (the server died): send the same UUID again later
+            await new Promise((res) => setTimeout(res, 50));
+          }
+        }
+      };
+      await Promise.all([worker(), worker()]);
+    })();
+
+    let midReceipt = 0;
+    for (let k = 0; k < KILLS; k++) {
+      await new Promise((res) => setTimeout(res, rng.int(100, 700)));
+      server.child.kill('SIGKILL');
+      await server.exited;
+      const printing = db.prepare("select count(*) as n from receipts where status = 'printing'").get() as { n: number };
+      if (printing.n > 0) midReceipt++;
+      server = await startServe([], env);
+    }
+    await submitter;
+    expect(accepted.size).toBe(RECEIPTS);
+
+    // Let the last process drain the queue.
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const left = db.prepare("select count(*) as n from receipts where status in ('queued', 'printing')").get() as { n: number };
+      if (left.n === 0) break;
+      if (Date.now() > until) throw new Error(`${left.n} receipts still not printed`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    server.child.kill('SIGTERM');
+    await server.exited;
+
+    const rows = db.prepare('select id, client_uuid, status, fiscal_document_number as fd, total_minor as total, items, fiscal_sign from receipts order by id').all() as Array<{
+      id: number; client_uuid: string; status: string; fd: number; total: number; items: string; fiscal_sign: string;
+    }>;
+    const outcomes = db.prepare('select outcome, count(*) as n from receipt_attempts group by outcome').all() as Array<{ outcome: string; n: number }>;
+    db.close();
+    const journal = emu.receipts();
+    console.log(
+      `crash test: ${KILLS} kills, ${midReceipt} while a receipt was being printed; attempts by outcome ${JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.outcome, o.n])))}; ` +
+        `${journal.length} receipts in the register's journal, ${rows.length} in the database`,
+    );
+
+    // Nothing lost, nothing doubled: one row per UUID, every one fiscalised…
+    expect(rows).toHaveLength(RECEIPTS);
+    expect(new Set(rows.map((r) => r.client_uuid))).toEqual(new Set(pending.map((p) => p.uuid)));
+    expect(rows.filter((r) => r.status !== 'fiscalised')).toEqual([]);
+    // …and the register made exactly those documents, one each.
+    expect(journal).toHaveLength(RECEIPTS);
+    const byFd = new Map(journal.map((j) => [j.fiscalDocumentNumber, j]));
+    expect(byFd.size).toBe(RECEIPTS);
+    for (const r of rows) {
+      const j = byFd.get(r.fd);
+      expect(j, `receipt ${r.id} claims FD ${r.fd}`).toBeDefined();
+      expect(j!.items![0].name).toBe(JSON.parse(r.items)[0].name);
+      expect(j!.totalMinor).toBe(r.total);
+      expect(String(j!.fiscalSign)).toBe(r.fiscal_sign);
+    }
+    // The kills did land inside receipts (otherwise this test would prove little).
+    expect(midReceipt).toBeGreaterThanOrEqual(3);
+  }, 240_000);
+});
