@@ -53,6 +53,7 @@ interface EmuStats {
   /** Answers the host acknowledged: one per completed command dialogue. */
   dialogues: number;
   receipts: number;
+  idleAfter: Record<string, number>;
   journal?: Array<{ fd: number; name: string; total: number }>;
 }
 
@@ -66,7 +67,7 @@ if (process.argv[2] === '--emulator') {
       if (m.op === 'stats') {
         const rs = emu.receipts();
         const st = emu.stats();
-        const out: EmuStats = { busyMs: st.busyMs, idleMs: st.idleMs, dialogues: st.acksReceived, receipts: rs.length };
+        const out: EmuStats = { busyMs: st.busyMs, idleMs: st.idleMs, dialogues: st.acksReceived, receipts: rs.length, idleAfter: st.idleAfter };
         if (m.withJournal) out.journal = rs.map((j) => ({ fd: j.fiscalDocumentNumber, name: j.items![0].name, total: j.totalMinor! }));
         process.send!(out);
       } else {
@@ -220,6 +221,12 @@ async function main(): Promise<void> {
     `(${((e2eMs - idleMs - busyMs) / N).toFixed(1)} ms a receipt)`);
   console.log(`            of that idle time, ${(floorTotal / 1000).toFixed(2)} s is the link floor (${floorMs.toFixed(2)} ms between two commands with nothing else to do, ` +
     `× ${(dialogues / N).toFixed(1)} commands a receipt); the middleware's own share: ${(((idleMs - floorTotal) / e2eMs) * 100).toFixed(1)} %`);
+  // Where the register waited: after which command's answer (ms a receipt), largest first.
+  const after = Object.entries(final.idleAfter)
+    .map(([code, ms]) => [code, (ms - (s0.idleAfter[code] ?? 0)) / N] as const)
+    .filter(([, ms]) => ms >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`            idle a receipt after each command's answer: ${after.map(([c, ms]) => `${c} ${ms.toFixed(2)} ms`).join(', ')}`);
   console.log(`exactly once: ${final.receipts} receipts in the register's journal, ${rows.length} in the database, ${bad.length} mismatched`);
 
   server.child.kill('SIGTERM');

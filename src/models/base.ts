@@ -7,6 +7,11 @@ import { Model, type Pojo } from 'objection';
 import { toIso } from '../db/time';
 
 export class BaseModel extends Model {
+  /**
+   * `first()` / `findOne()` add LIMIT 1. Objection's default fetches every matching row and
+   * keeps the first: with 2,000 receipts queued, the printer's "oldest queued" read parsed them all.
+   */
+  static override useLimitInFirst = true;
   /** Columns holding timestamps; read back as ISO-8601 UTC strings on both databases. */
   static timestampColumns: string[] = [];
   /** Columns holding booleans (SQLite returns 0/1). */

@@ -78,3 +78,26 @@ describe('logging', () => {
     expect(text).not.toMatch(/1e 00 00 00|1e000000/i);
   });
 });
+
+describe('emulator idle accounting (what bench/receipts measures)', () => {
+  it('counts the wait in progress, split by the command whose answer came before it', async () => {
+    const rig = await makeRig('memory');
+    try {
+      await rig.reg.state();
+      const a = rig.emu.stats();
+      await new Promise((r) => setTimeout(r, 40));
+      const b = rig.emu.stats();
+      // Nothing was sent between the snapshots: the whole gap is the register waiting for the host.
+      expect(b.idleMs - a.idleMs).toBeGreaterThanOrEqual(35);
+      const last = Object.keys(b.idleAfter).find((k) => b.idleAfter[k]! - (a.idleAfter[k] ?? 0) >= 35);
+      expect(last).toBeDefined();
+      expect(Object.values(b.idleAfter).reduce((x, y) => x + y, 0)).toBeCloseTo(b.idleMs, 6);
+      // The next byte from the host ends the wait; later snapshots do not grow without a new gap.
+      await rig.reg.state();
+      const c = rig.emu.stats();
+      expect(c.idleMs - b.idleMs).toBeLessThan(30);
+    } finally {
+      await rig.close();
+    }
+  });
+});

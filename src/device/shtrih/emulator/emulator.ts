@@ -117,10 +117,13 @@ export interface EmulatorStats {
   busyMs: number;
   /**
    * Time the device spent waiting for the host: from the host's ACK of an answer (the end of a
-   * command dialogue) to the next byte from the host. The period in progress is not included.
+   * command dialogue) to the next byte from the host, up to the moment stats() is called (so
+   * the difference of two snapshots is exactly the idle time between them).
    * Link transfer and execution count as engaged; this is what a host's own slowness costs.
    */
   idleMs: number;
+  /** idleMs split by the command whose answer ended the dialogue (hex code → ms): where the host lingers. */
+  idleAfter: Record<string, number>;
 }
 
 const SYSADMIN = 30;
@@ -190,6 +193,7 @@ export class ShtrihEmulator implements MemoryDevice {
   private executing = false;
   private execTimer: NodeJS.Timeout | null = null;
   private pending: Buffer | null = null;
+  private idleAfterCode = '';
 
   // ---- faults
   private f = ShtrihEmulator.noFaults();
@@ -228,6 +232,7 @@ export class ShtrihEmulator implements MemoryDevice {
     receiptsCancelled: 0,
     busyMs: 0,
     idleMs: 0,
+    idleAfter: {},
   };
 
   constructor(options: EmulatorOptions = {}) {
@@ -258,7 +263,13 @@ export class ShtrihEmulator implements MemoryDevice {
   }
 
   stats(): EmulatorStats {
-    return structuredClone(this.s);
+    const s = structuredClone(this.s);
+    if (this.idleSince !== null) {
+      const ms = performance.now() - this.idleSince;
+      s.idleMs += ms;
+      s.idleAfter[this.idleAfterCode] = (s.idleAfter[this.idleAfterCode] ?? 0) + ms;
+    }
+    return s;
   }
 
   /** Executed count of one command code (e.g. 0xff45). */
@@ -453,7 +464,9 @@ export class ShtrihEmulator implements MemoryDevice {
   /** Bytes from the host. */
   feed(bytes: Uint8Array | number[]): void {
     if (this.idleSince !== null) {
-      this.s.idleMs += performance.now() - this.idleSince;
+      const ms = performance.now() - this.idleSince;
+      this.s.idleMs += ms;
+      this.s.idleAfter[this.idleAfterCode] = (this.s.idleAfter[this.idleAfterCode] ?? 0) + ms;
       this.idleSince = null;
     }
     for (const b of bytes) this.onByte(b);
@@ -489,6 +502,7 @@ export class ShtrihEmulator implements MemoryDevice {
       case ACK:
         this.s.acksReceived++;
         if (this.pending) {
+          this.idleAfterCode = hexCode(readCommandCode(this.pending.subarray(2)).code);
           this.pending = null;
           this.idleSince = performance.now();
         }
