@@ -82,7 +82,7 @@ export async function createCompanion(config: AppConfig, opts: CreateOptions = {
         registerId: 'main',
         breaker: config.kkt.breaker,
         operatorRetryMs: config.kkt.operatorRetryMs,
-        hardFaultRetryMs: 60_000,
+        hardFaultRetryMs: config.kkt.hardFaultRetryMs,
         shiftCloseAfterMs: config.kkt.shiftCloseAfterMs,
         idlePollMs: 1_000,
         commandTimeoutMs: 120_000,

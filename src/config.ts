@@ -90,6 +90,8 @@ const envSchema = z.object({
   KKT_BREAKER_OPEN_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
   /** Wait after the register asked for an operator (paper out) before asking it again. */
   KKT_OPERATOR_RETRY_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  /** Wait after a hard fault (FN blocked or exhausted, FN error) before asking the register again. */
+  KKT_HARD_FAULT_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
   /** Scales every protocol timeout (byte, control byte, per-command answer times). */
   KKT_TIMEOUT_SCALE: z.coerce.number().min(0.01).max(100).default(1),
   /** Demo only: emulated print time per receipt, in ms (0 = instant). */
@@ -137,6 +139,7 @@ export interface KktConfig {
   shiftCloseAfterMs: number;
   breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
   operatorRetryMs: number;
+  hardFaultRetryMs: number;
   timeoutScale: number;
   demoPrintMs: number;
 }
@@ -292,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shiftCloseAfterMs: Math.round(e.KKT_SHIFT_CLOSE_AFTER_H * 3_600_000),
       breaker: { failureThreshold: e.KKT_BREAKER_FAILURES, openMs: e.KKT_BREAKER_OPEN_MS, maxOpenMs: Math.max(60_000, e.KKT_BREAKER_OPEN_MS) },
       operatorRetryMs: e.KKT_OPERATOR_RETRY_MS,
+      hardFaultRetryMs: e.KKT_HARD_FAULT_RETRY_MS,
       timeoutScale: e.KKT_TIMEOUT_SCALE,
       demoPrintMs: e.KKT_DEMO_PRINT_MS,
     },

@@ -158,6 +158,25 @@ describe.each(DB_KINDS)('receipt printer on %s', (db) => {
     expect((await r.waitStatus(b.id, 'fiscalised')).fiscal_document_number).toBe(102);
   });
 
+  it('a blocked FN (14h) stops printing but not intake; the queue drains in order once it is unblocked', async () => {
+    const r = await setup(db, { KKT_HARD_FAULT_RETRY_MS: '100' });
+    r.emu.blockFn(0x14); // 30 days without the OFD
+    const a = await r.submit();
+    await r.waitFor(async () => (await r.call('kkt.status')).state === 'hard_fault', 'hard_fault');
+    const b = await r.submit(); // intake goes on while the register is stopped
+    const status = await r.call('kkt.status');
+    expect(status.last_error.code).toBe(0x14);
+    expect(status.queue.queued).toBe(2);
+    const held = await r.call('receipts.get', { id: a.id });
+    expect(held.status).toBe('queued');
+    expect(held.attempts.every((x: any) => x.outcome === 'device_error' && x.device_error_code === 0x14)).toBe(true);
+    expect(r.emu.receipts()).toHaveLength(0);
+    r.emu.blockFn(null); // the OFD got its documents
+    expect((await r.waitStatus(a.id, 'fiscalised')).fiscal_document_number).toBe(101);
+    expect((await r.waitStatus(b.id, 'fiscalised')).fiscal_document_number).toBe(102);
+    expect(r.emu.receipts()).toHaveLength(2);
+  });
+
   it('paper running out after the FN made the receipt counts it once; the next waits for paper', async () => {
     const r = await setup(db);
     r.emu.paperOutAfterNextReceipt();
