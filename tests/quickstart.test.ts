@@ -1,8 +1,9 @@
 /**
  * The README's quick start: `npm start` (= `companion serve --demo`) on a fresh data folder
  * migrates and seeds SQLite, prints a first admin key once, and serves GraphQL, GraphiQL and
- * JSON-RPC. Then SIGTERM: in-flight requests finish, subscriptions close cleanly, exit 0.
+ * JSON-RPC, with the demo's built-in cash register printing receipts. Then SIGTERM: in-flight requests finish, subscriptions close cleanly, exit 0.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -29,6 +30,23 @@ describe('quick start: companion serve --demo on a fresh machine', () => {
     expect(g.body.data.project.phases.flatMap((p: any) => p.elevations)).toHaveLength(17);
     const r = await rpc(srv.url, key!, { jsonrpc: '2.0', id: 1, method: 'departments.tree' });
     expect(r.body.result.length).toBeGreaterThanOrEqual(2);
+    // The demo's built-in register (the Shtrih emulator, in process) fiscalises a sale.
+    const created = await gql(srv.url, key!, `mutation {
+      createReceipt(input: { clientUuid: "${randomUUID()}", taxSystem: "osn",
+        items: [{ name: "Кофе в зёрнах", priceMinor: 45000, quantity: 2, vat: "vat22" }],
+        payments: [{ type: "cash", amountMinor: 100000 }] }) { duplicate receipt { id status changeMinor } } }`);
+    expect(created.body.errors, JSON.stringify(created.body)).toBeUndefined();
+    expect(created.body.data.createReceipt).toMatchObject({ duplicate: false, receipt: { status: 'QUEUED', changeMinor: 10000 } });
+    const receiptId = created.body.data.createReceipt.receipt.id;
+    let printed: any;
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      printed = (await gql(srv.url, key!, `{ receipt(id: "${receiptId}") { status fnSerial fiscalDocumentNumber fiscalSign } }`)).body.data.receipt;
+      if (printed.status !== 'QUEUED' && printed.status !== 'PRINTING') break;
+    }
+    expect(printed).toMatchObject({ status: 'FISCALISED', fnSerial: '9999078900012345' });
+    expect(printed.fiscalDocumentNumber).toBeGreaterThan(1030);
+    expect(printed.fiscalSign).toMatch(/^\d+$/);
+
     const page = await fetch(`${srv.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).toMatch(/graphiql/i);
 

@@ -220,7 +220,7 @@ export class ReceiptAttempt {
   outcome!: string;
   @Field(() => Int, { nullable: true }) deviceErrorCode!: number | null;
   @Field(() => String, { nullable: true }) deviceErrorText!: string | null;
-  @Field(() => Float, { nullable: true, description: 'The fiscal document number this attempt expected' })
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'The fiscal document number this attempt expected' })
   expectedFiscalDocumentNumber!: number | null;
 }
 
@@ -237,7 +237,7 @@ export class Receipt {
   @Field(() => GraphQLSafeInt, { nullable: true, description: 'Change given from cash' }) changeMinor!: number | null;
   @Field(() => String, { nullable: true }) customerContact!: string | null;
   @Field(() => String, { nullable: true }) cashierName!: string | null;
-  @Field(() => Float, { nullable: true }) fiscalDocumentNumber!: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true }) fiscalDocumentNumber!: number | null;
   @Field(() => String, { nullable: true }) fiscalSign!: string | null;
   @Field(() => String, { nullable: true, description: 'Serial number of the FN that holds the document' }) fnSerial!: string | null;
   @Field(() => Int, { nullable: true }) shiftNumber!: number | null;

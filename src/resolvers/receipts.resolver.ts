@@ -89,14 +89,14 @@ export class CashRegister {
   @Field(() => Boolean, { nullable: true }) shiftOpen!: boolean | null;
   @Field(() => DateTimeScalar, { nullable: true }) shiftOpenedAt!: string | null;
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the shift will be closed automatically' }) shiftCloseDueAt!: string | null;
-  @Field(() => Float, { nullable: true }) lastFiscalDocumentNumber!: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true }) lastFiscalDocumentNumber!: number | null;
   @Field(() => ReceiptQueueCounts) queue!: ReceiptQueueCounts;
 }
 
 @ObjectType()
 export class ShiftClosed {
   @Field(() => Int) shiftNumber!: number;
-  @Field(() => Float) fiscalDocumentNumber!: number;
+  @Field(() => GraphQLSafeInt) fiscalDocumentNumber!: number;
 }
 
 @Resolver()
