@@ -10,6 +10,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openConfiguredRegister } from '../src/device/open-register';
+import { ShtrihEmulator } from '../src/device/shtrih/emulator';
 import { startTestServer, type TestServer } from './helpers/server';
 
 const PYTHON = '/usr/bin/python3';
@@ -57,9 +59,15 @@ function runPytest(env: Record<string, string>, timeoutMs = 180_000): Promise<Ru
 describe('bundled Odoo addon odoo_companion', () => {
   let s: TestServer;
   let readOnlyKey: string;
+  const emu = new ShtrihEmulator({ fnSerial: '9999078900000077', lastFiscalDocumentNumber: 500, shiftNumber: 3, shiftOpen: true });
 
   beforeAll(async () => {
-    s = await startTestServer({ db: 'sqlite' });
+    // The middleware's cash register: the Shtrih emulator in memory, so the addon's fiscal
+    // receipts are really printed (and can be checked against the register's journal below).
+    s = await startTestServer({
+      db: 'sqlite',
+      register: (config, logger) => openConfiguredRegister(config.kkt, logger, { kind: 'memory', device: emu })!,
+    });
     readOnlyKey = await s.key(['read']);
   });
   afterAll(async () => {
@@ -85,5 +93,16 @@ describe('bundled Odoo addon odoo_companion', () => {
     expect(run.code, run.output.slice(-4000)).toBe(0);
     expect(run.output).toMatch(/\d+ passed/);
     expect(run.output).not.toMatch(/\d+ (failed|skipped|errors?)/);
+
+    // Exactly once: every receipt the addon got fiscalised on this register (the demo seed's are
+    // on another FN) is in the register's journal once.
+    const printed = (await s.companion.db('receipts').where({ status: 'fiscalised', fnSerial: '9999078900000077' }).select('fiscalDocumentNumber', 'totalMinor')) as Array<{ fiscalDocumentNumber: number; totalMinor: number }>;
+    const journal = emu.receipts();
+    expect(printed.length).toBeGreaterThanOrEqual(4);
+    expect(journal).toHaveLength(printed.length);
+    expect(new Set(journal.map((j) => j.fiscalDocumentNumber)).size).toBe(journal.length);
+    for (const p of printed) {
+      expect(journal.find((j) => j.fiscalDocumentNumber === Number(p.fiscalDocumentNumber))?.totalMinor).toBe(Number(p.totalMinor));
+    }
   }, 240_000);
 });
