@@ -5,30 +5,32 @@
  * restarting it each time, while a client keeps submitting (and resubmitting what got no
  * answer, with the same client UUID, as Odoo does). At the end every receipt must be
  * fiscalised exactly once: the emulator's journal (what the register made) and the database
- * (what the middleware says it made) must agree document for document.
+ * (what the middleware says it made) must agree document for document. On SQLite (the embedded
+ * default, WAL with synchronous=FULL) and on PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createKnex, type Knex } from '../src/db/knex';
 import { openPtyPair, type PtyPair } from '../src/device/pty';
 import { attachEmulatorToSerial, ShtrihEmulator, type SerialAttachment } from '../src/device/shtrih/emulator';
 import { Rng } from '../src/util/prng';
 import { runCli, startServe } from './helpers/cli';
+import { DB_KINDS, makeTestDb } from './helpers/db';
 
 const RECEIPTS = 150;
 const KILLS = 20;
 
-describe('receipts survive SIGKILL (SQLite, real pty)', () => {
+// Both databases: SQLite (WAL, synchronous=FULL) on the embedded default, PostgreSQL in production.
+describe.each(DB_KINDS)('receipts survive SIGKILL (%s, real pty)', (kind) => {
   let pty: PtyPair | null = null;
   let attachment: SerialAttachment | null = null;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'companion-crash-'));
+  let db: Knex | null = null;
+  const testDb = makeTestDb(kind);
   afterAll(async () => {
+    await db?.destroy();
     await attachment?.close();
     await pty?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await testDb.drop();
   });
 
   it(`every accepted receipt is fiscalised exactly once after ${KILLS} kills`, async () => {
@@ -37,9 +39,8 @@ describe('receipts survive SIGKILL (SQLite, real pty)', () => {
     // A printer that takes ~100 ms a receipt, so kills land mid-receipt.
     const emu = new ShtrihEmulator({ fnSerial: '9999078900000777', lastFiscalDocumentNumber: 500, shiftNumber: 3, shiftOpen: true, timing: { commandMs: 2, itemMs: 15, closeMs: 60 } });
     attachment = await attachEmulatorToSerial(emu, pty.devicePath);
-    const file = path.join(dir, 'companion.sqlite');
     const env = {
-      DATABASE_URL: `sqlite://${file}`, DATA_DIR: dir, LOG_LEVEL: 'warn',
+      ...testDb.env, LOG_LEVEL: 'warn',
       KKT_PORT: pty.hostPath, KKT_TIMEOUT_SCALE: '0.2', KKT_BREAKER_OPEN_MS: '100', KKT_OPERATOR_RETRY_MS: '100',
     };
     const mig = await runCli(['migrate'], env);
@@ -48,7 +49,10 @@ describe('receipts survive SIGKILL (SQLite, real pty)', () => {
     const key = /(oc_\S+)/.exec(made.stdout)![1];
 
     let server = await startServe([], env);
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    // A second connection, as an operator's query tool would have: it sees only committed rows.
+    db = createKnex({ ...testDb.config, poolMax: 1 });
+    const count = async (statuses: string[]) =>
+      Number(((await db!('receipts').whereIn('status', statuses).count({ n: '*' })) as Array<{ n: number | string }>)[0].n);
 
     // The client: submits every receipt until it has an answer, a few at a time, paced.
     const pending = Array.from({ length: RECEIPTS }, (_, i) => ({ i, uuid: randomUUID() }));
@@ -93,8 +97,7 @@ describe('receipts survive SIGKILL (SQLite, real pty)', () => {
       await new Promise((res) => setTimeout(res, rng.int(100, 700)));
       server.child.kill('SIGKILL');
       await server.exited;
-      const printing = db.prepare("select count(*) as n from receipts where status = 'printing'").get() as { n: number };
-      if (printing.n > 0) midReceipt++;
+      if ((await count(['printing'])) > 0) midReceipt++;
       server = await startServe([], env);
     }
     await submitter;
@@ -103,22 +106,23 @@ describe('receipts survive SIGKILL (SQLite, real pty)', () => {
     // Let the last process drain the queue.
     const until = Date.now() + 60_000;
     for (;;) {
-      const left = db.prepare("select count(*) as n from receipts where status in ('queued', 'printing')").get() as { n: number };
-      if (left.n === 0) break;
-      if (Date.now() > until) throw new Error(`${left.n} receipts still not printed`);
+      const left = await count(['queued', 'printing']);
+      if (left === 0) break;
+      if (Date.now() > until) throw new Error(`${left} receipts still not printed`);
       await new Promise((res) => setTimeout(res, 100));
     }
     server.child.kill('SIGTERM');
     await server.exited;
 
-    const rows = db.prepare('select id, client_uuid, status, fiscal_document_number as fd, total_minor as total, items, fiscal_sign from receipts order by id').all() as Array<{
-      id: number; client_uuid: string; status: string; fd: number; total: number; items: string; fiscal_sign: string;
-    }>;
-    const outcomes = db.prepare('select outcome, count(*) as n from receipt_attempts group by outcome').all() as Array<{ outcome: string; n: number }>;
-    db.close();
+    // The knex instance maps columns to camelCase (knexSnakeCaseMappers).
+    const rows = (await db('receipts').orderBy('id').select('id', 'clientUuid', 'status', 'fiscalDocumentNumber', 'totalMinor', 'items', 'fiscalSign')).map((r) => ({
+      id: Number(r.id), client_uuid: String(r.clientUuid), status: String(r.status), fd: Number(r.fiscalDocumentNumber),
+      total: Number(r.totalMinor), items: (typeof r.items === 'string' ? JSON.parse(r.items) : r.items) as Array<{ name: string }>, fiscal_sign: String(r.fiscalSign),
+    }));
+    const outcomes = (await db('receiptAttempts').groupBy('outcome').select('outcome').count({ n: '*' })) as Array<{ outcome: string; n: number | string }>;
     const journal = emu.receipts();
     console.log(
-      `crash test: ${KILLS} kills, ${midReceipt} while a receipt was being printed; attempts by outcome ${JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.outcome, o.n])))}; ` +
+      `crash test (${kind}): ${KILLS} kills, ${midReceipt} while a receipt was being printed; attempts by outcome ${JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.outcome, Number(o.n)])))}; ` +
         `${journal.length} receipts in the register's journal, ${rows.length} in the database`,
     );
 
@@ -133,7 +137,7 @@ describe('receipts survive SIGKILL (SQLite, real pty)', () => {
     for (const r of rows) {
       const j = byFd.get(r.fd);
       expect(j, `receipt ${r.id} claims FD ${r.fd}`).toBeDefined();
-      expect(j!.items![0].name).toBe(JSON.parse(r.items)[0].name);
+      expect(j!.items![0].name).toBe(r.items[0].name);
       expect(j!.totalMinor).toBe(r.total);
       expect(String(j!.fiscalSign)).toBe(r.fiscal_sign);
     }
