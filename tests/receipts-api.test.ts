@@ -130,6 +130,34 @@ describe.each(DB_KINDS)('receipt intake on %s', (db) => {
     expect(no.error.message).toMatch(/return receipt/);
   });
 
+  it('lists receipts by status, shift and the time they were accepted, on both transports', async () => {
+    const made = [];
+    for (let i = 0; i < 3; i++) {
+      made.push((await call('receipts.create', rpcReceipt())).result.receipt);
+      await new Promise((r) => setTimeout(r, 15)); // distinct created_at
+    }
+    // As the printer would have left them: two in shift 8, one in shift 9.
+    await s.companion.db('receipts').whereIn('id', [made[0].id, made[1].id]).update({ status: 'fiscalised', shift_number: 8 });
+    await s.companion.db('receipts').where({ id: made[2].id }).update({ status: 'fiscalised', shift_number: 9 });
+
+    const ids = (r: any) => r.result.items.map((x: any) => x.id);
+    expect(ids(await call('receipts.list', { shift_number: 8, first: 50 }))).toEqual([made[1].id, made[0].id]);
+    // from is inclusive, before exclusive: [made[1], made[2]) holds made[1] only; an offset is understood.
+    const from = made[1].created_at;
+    const before = new Date(Date.parse(made[2].created_at)).toISOString().replace('Z', '+00:00');
+    expect(ids(await call('receipts.list', { created_from: from, created_before: before, first: 50 }))).toEqual([made[1].id]);
+    expect(ids(await call('receipts.list', { created_from: from, status: 'fiscalised', first: 50 }))).toEqual([made[2].id, made[1].id]);
+    const bad = await call('receipts.list', { created_from: 'yesterday' });
+    expect(bad.error.code).toBe(-32602);
+    expect(bad.error.data.problems).toEqual([{ field: 'created_from', message: 'not an ISO-8601 date-time' }]);
+
+    const g = await gql(s.url, s.adminKey, `query($f: ReceiptFilter) { receipts(filter: $f, first: 50) { edges { node { id shiftNumber } } } }`, {
+      f: { shiftNumber: 9, createdFrom: made[0].created_at },
+    });
+    expect(g.body.errors).toBeUndefined();
+    expect(g.body.data.receipts.edges.map((e: any) => Number(e.node.id))).toEqual([made[2].id]);
+  });
+
   it('the receipts scope guards intake; kkt.status reports no register and the queue', async () => {
     const readOnly = await s.key(['read']);
     expect((await call('receipts.create', rpcReceipt(), readOnly)).error.code).toBe(-32003);

@@ -15,6 +15,9 @@ import type { ReceiptInput } from '../services/receipt-input';
 @InputType()
 export class ReceiptFilter {
   @Field(() => ReceiptStatus, { nullable: true }) status?: ReceiptStatus | null;
+  @Field(() => Int, { nullable: true, description: "The register's shift the receipt was printed in" }) shiftNumber?: number | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Accepted at or after this instant' }) createdFrom?: string | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Accepted before this instant' }) createdBefore?: string | null;
 }
 
 @InputType({ description: 'One line of a receipt' })

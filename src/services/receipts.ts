@@ -95,15 +95,41 @@ export async function getReceipt(ctx: ServiceContext, key: ReceiptKey): Promise<
   return r;
 }
 
+export interface ReceiptFilter {
+  status?: string | null;
+  /** The register's shift the receipt was printed in (compare with its Z report). */
+  shiftNumber?: number | null;
+  /** Accepted at or after this instant (ISO-8601). */
+  createdFrom?: string | null;
+  /** Accepted before this instant (ISO-8601): from/before make back-to-back ranges. */
+  createdBefore?: string | null;
+}
+
 export async function listReceipts(
   ctx: ServiceContext,
-  filter: { status?: string | null } = {},
+  filter: ReceiptFilter = {},
   page: PageArgs = {},
   order: { field: 'id' | 'createdAt'; direction: 'asc' | 'desc' } = { field: 'id', direction: 'desc' },
 ): Promise<Page<Receipt>> {
   const q = ctx.db('receipts');
   if (filter.status) q.where('receipts.status', filter.status);
+  if (filter.shiftNumber != null) q.where('receipts.shiftNumber', filter.shiftNumber);
+  // Stored timestamps are canonical ISO-8601 UTC on SQLite (text) and timestamptz on PostgreSQL:
+  // a canonical bound compares correctly on both.
+  const from = instant(filter.createdFrom, 'createdFrom');
+  const before = instant(filter.createdBefore, 'createdBefore');
+  if (from) q.where('receipts.createdAt', '>=', from);
+  if (before) q.where('receipts.createdAt', '<', before);
   return paginate(q, 'receipts', page, { column: order.field, direction: order.direction }, (r) => Receipt.fromDatabaseJson(r));
+}
+
+function instant(value: string | null | undefined, field: string): string | null {
+  if (value == null || value === '') return null;
+  const t = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t)) {
+    throw AppError.badInput('A time filter must be an ISO-8601 date-time, e.g. 2026-11-22T00:00:00+03:00', [{ field, message: 'not an ISO-8601 date-time' }]);
+  }
+  return new Date(t).toISOString();
 }
 
 export async function listAttempts(ctx: ServiceContext, receiptId: number): Promise<ReceiptAttempt[]> {

@@ -325,12 +325,19 @@ export function createMethodRegistry(info: { title: string; version: string }): 
 
   r.add(m({
     name: 'receipts.list',
-    summary: 'Receipts, newest first, optionally by status (e.g. dead letters)',
+    summary: 'Receipts, newest first, optionally by status (e.g. dead letters), shift and time accepted',
     scope: 'receipts',
-    params: z.object({ status: z.enum(RECEIPT_STATUSES).optional(), ...page }),
+    params: z.object({
+      status: z.enum(RECEIPT_STATUSES).optional(),
+      shift_number: z.number().int().min(0).optional().describe("The register's shift the receipt was printed in"),
+      created_from: z.string().optional().describe('ISO-8601 date-time: accepted at or after'),
+      created_before: z.string().optional().describe('ISO-8601 date-time: accepted before'),
+      ...page,
+    }),
     result: pageSchema(receiptSchema),
     async handler(p, ctx) {
-      return pageOut(await receipts.listReceipts(ctx.services, { status: p.status }, p), receiptOut);
+      const filter = { status: p.status, shiftNumber: p.shift_number, createdFrom: p.created_from, createdBefore: p.created_before };
+      return pageOut(await snakeProblems(() => receipts.listReceipts(ctx.services, filter, p)), receiptOut);
     },
   }));
 
