@@ -3,6 +3,7 @@
  * API keys, schema emission and configuration errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKnex } from '../src/db/knex';
 import { DB_KINDS, makeTestDb, type TestDb } from './helpers/db';
 import { runCli } from './helpers/cli';
 import { rpc, gql } from './helpers/server';
@@ -72,6 +73,32 @@ describe('companion sync logikal', () => {
       const unconfigured = await runCli(['sync', 'logikal', '--directory', 'Demo Odoo', '--project', 'DOS22309'], tdb.env);
       expect(unconfigured.code).toBe(2);
       expect(unconfigured.stderr).toMatch(/LOGIKAL_URL/);
+    } finally {
+      await tdb.drop();
+    }
+  });
+});
+
+describe('companion sync iiko', () => {
+  it('checks the sales dates before syncing anything', async () => {
+    const tdb = makeTestDb('sqlite');
+    try {
+      const env = { ...tdb.env, LOG_LEVEL: 'warn', IIKO_DEMO_LATENCY_SCALE: '0' };
+      const bad = await runCli(['sync', 'iiko', '--demo', '--sales-from', '2026-02-30x', '--sales-to', '2026-03-01'], env, 60_000);
+      expect(bad.code, bad.stdout).toBe(2);
+      expect(bad.stderr).toMatch(/"--sales-from" must be a date YYYY-MM-DD/);
+      const reversed = await runCli(['sync', 'iiko', '--demo', '--sales-from', '2026-03-02', '--sales-to', '2026-03-01'], env, 60_000);
+      expect(reversed.code).toBe(2);
+      expect(reversed.stderr).toMatch(/"--sales-from" is after "--sales-to"/);
+      // Nothing ran: no sync run was recorded (the database was not even migrated).
+      expect(bad.stdout + reversed.stdout).not.toMatch(/departments|succeeded/);
+      const db = createKnex(tdb.config);
+      try {
+        const hasRuns = await db.schema.hasTable('sync_runs');
+        expect(hasRuns ? Number(((await db('syncRuns').count({ n: '*' })) as any)[0].n) : 0).toBe(0);
+      } finally {
+        await db.destroy();
+      }
     } finally {
       await tdb.drop();
     }

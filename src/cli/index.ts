@@ -228,8 +228,10 @@ export function buildCli(env: Record<string, string | undefined> = process.env, 
     .option('--demo', 'use two built-in iiko simulators when IIKO_SERVERS is not set')
     .action(async (o: { server?: string; salesFrom?: string; salesTo?: string; resume: boolean; demo?: boolean }) => {
       if (Boolean(o.salesFrom) !== Boolean(o.salesTo)) {
-        throw AppError.badInput('--sales-from and --sales-to go together', [{ field: o.salesFrom ? 'to' : 'from', message: 'required' }]);
+        throw AppError.badInput('--sales-from and --sales-to go together', [{ field: o.salesFrom ? '--sales-to' : '--sales-from', message: 'required' }]);
       }
+      // Before any work: a bad date must not leave a department sync behind it.
+      if (o.salesFrom) iiko.validateSalesRange({ from: o.salesFrom, to: o.salesTo }, { from: '--sales-from', to: '--sales-to' });
       let cfg = config();
       const demo = o.demo ? await withDemoIiko(cfg) : null;
       if (demo) cfg = demo.config;

@@ -90,20 +90,27 @@ const isDay = (v: unknown): v is string =>
 /** Longest range one import takes. */
 export const MAX_SALES_RANGE_YEARS = 3;
 
-export function validateSalesRange(input: { from: unknown; to: unknown }): { from: string; to: string } {
+/**
+ * Checks a sales range before any work starts. `names` are what the caller calls the two
+ * bounds (the CLI's --sales-from / --sales-to), so the message names what the user typed.
+ */
+export function validateSalesRange(
+  input: { from: unknown; to: unknown },
+  names: { from: string; to: string } = { from: 'from', to: 'to' },
+): { from: string; to: string } {
   const problems: FieldProblem[] = [];
   for (const f of ['from', 'to'] as const) {
-    if (!isDay(input[f])) problems.push({ field: f, message: 'expected a date YYYY-MM-DD' });
+    if (!isDay(input[f])) problems.push({ field: names[f], message: 'expected a date YYYY-MM-DD' });
   }
   if (problems.length) throw AppError.badInput(`${problems.map((p) => `"${p.field}"`).join(' and ')} must be a date YYYY-MM-DD`, problems);
   const from = input.from as string;
   const to = input.to as string;
-  if (from > to) throw AppError.badInput('"from" is after "to"', [{ field: 'from', message: 'after to' }]);
+  if (from > to) throw AppError.badInput(`"${names.from}" is after "${names.to}"`, [{ field: names.from, message: `after ${names.to}` }]);
   const limit = new Date(`${from}T00:00:00Z`);
   limit.setUTCFullYear(limit.getUTCFullYear() + MAX_SALES_RANGE_YEARS);
   if (to >= limit.toISOString().slice(0, 10)) {
     throw AppError.badInput(`The range may span at most ${MAX_SALES_RANGE_YEARS} years; import longer histories in parts`, [
-      { field: 'to', message: `more than ${MAX_SALES_RANGE_YEARS} years after from` },
+      { field: names.to, message: `more than ${MAX_SALES_RANGE_YEARS} years after ${names.from}` },
     ]);
   }
   return { from, to };
