@@ -45,13 +45,9 @@ export class DepartmentsResolver {
     @Arg('includeRemoved', () => Boolean, { nullable: true, defaultValue: false, description: 'Also departments that disappeared upstream' }) includeRemoved?: boolean,
   ) {
     const forest = await departments.departmentTree(ctx.services, { sourceServer, maxDepth, types, includeRemoved });
-    const out: DepartmentTreeNode[] = [];
-    const walk = (n: departments.DepartmentNode, parentId: number | null) => {
-      out.push({ id: n.id, parentId, depth: n.depth, name: n.name, type: n.type, code: n.code, sourceServer: n.sourceServer });
-      n.children.forEach((c) => walk(c, n.id));
-    };
-    forest.forEach((r) => walk(r, null));
-    return out;
+    return departments.flattenTree(forest).map(
+      (n): DepartmentTreeNode => ({ id: n.id, parentId: n.parentId, depth: n.depth, name: n.name, type: n.type, code: n.code, sourceServer: n.sourceServer }),
+    );
   }
 
   @Authorized('read')

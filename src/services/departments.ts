@@ -55,9 +55,16 @@ export interface DepartmentNode {
 }
 
 /**
+ * Nesting a transport can serialise: JSON.stringify (and graphql-js) recurse once per level and
+ * overflow the stack somewhere between 1,000 and 3,000 nested levels on Node 20. Nested answers
+ * (JSON-RPC departments.tree) stop here; flat ones (GraphQL departmentTree) have no limit.
+ */
+export const MAX_NESTED_TREE_DEPTH = 500;
+
+/**
  * The department forest, built in memory from one query (the tree is thousands of rows at
  * most). `maxDepth` cuts the tree (0 = roots only); `types` keeps matching nodes and the
- * ancestors needed to reach them.
+ * ancestors needed to reach them. No recursion: the sync accepts chains of any depth.
  */
 export async function departmentTree(
   ctx: ServiceContext,
@@ -80,15 +87,48 @@ export async function departmentTree(
     if (parent) parent.children.push(n);
     else roots.push(n);
   }
-  const types = opts.types?.length ? new Set(opts.types) : null;
-  const maxDepth = opts.maxDepth ?? Infinity;
-  const prune = (n: DepartmentNode, depth: number): DepartmentNode | null => {
-    const children = depth < maxDepth ? n.children.map((c) => prune(c, depth + 1)).filter((c): c is DepartmentNode => !!c) : [];
-    if (types && !types.has(n.type) && children.length === 0) return null;
-    const { parentId: _drop, ...rest } = n as DepartmentNode & { parentId?: number | null };
-    return { ...rest, depth, children };
-  };
-  return roots.map((r) => prune(r, 0)).filter((r): r is DepartmentNode => !!r);
+  return pruneForest(roots, opts.maxDepth ?? Infinity, opts.types?.length ? new Set(opts.types) : null);
+}
+
+/** Depth-first post-order over an explicit stack: a node is kept once its children are decided. */
+function pruneForest(roots: DepartmentNode[], maxDepth: number, types: Set<string> | null): DepartmentNode[] {
+  const out: DepartmentNode[] = [];
+  const stack: Array<{ n: DepartmentNode; depth: number; next: number; kept: DepartmentNode[] }> = [];
+  for (const root of roots) {
+    stack.push({ n: root, depth: 0, next: 0, kept: [] });
+    while (stack.length) {
+      const f = stack[stack.length - 1]!;
+      if (f.depth < maxDepth && f.next < f.n.children.length) {
+        stack.push({ n: f.n.children[f.next++]!, depth: f.depth + 1, next: 0, kept: [] });
+        continue;
+      }
+      stack.pop();
+      if (types && !types.has(f.n.type) && f.kept.length === 0) continue;
+      const { parentId: _drop, children: _all, ...rest } = f.n as DepartmentNode & { parentId?: number | null };
+      const node: DepartmentNode = { ...rest, depth: f.depth, children: f.kept };
+      (stack.length ? stack[stack.length - 1]!.kept : out).push(node);
+    }
+  }
+  return out;
+}
+
+/** The forest depth-first (parents before children, siblings in order), each node with its parent's id. */
+export function flattenTree(forest: DepartmentNode[]): Array<DepartmentNode & { parentId: number | null }> {
+  const out: Array<DepartmentNode & { parentId: number | null }> = [];
+  const stack = forest.map((n) => ({ n, parentId: null as number | null })).reverse();
+  while (stack.length) {
+    const { n, parentId } = stack.pop()!;
+    out.push({ ...n, parentId });
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push({ n: n.children[i]!, parentId: n.id });
+  }
+  return out;
+}
+
+/** The deepest node's depth (0 for roots only; -1 for an empty forest). */
+export function treeHeight(forest: DepartmentNode[]): number {
+  let height = -1;
+  for (const n of flattenTree(forest)) height = Math.max(height, n.depth);
+  return height;
 }
 
 export interface DailySalesRow {

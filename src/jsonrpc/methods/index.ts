@@ -178,7 +178,16 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     }),
     result: z.array(departmentNodeSchema),
     async handler(p, ctx) {
-      return snake(await departments.departmentTree(ctx.services, { sourceServer: p.source_server, maxDepth: p.max_depth, types: p.types, includeRemoved: p.include_removed }));
+      const forest = await departments.departmentTree(ctx.services, { sourceServer: p.source_server, maxDepth: p.max_depth, types: p.types, includeRemoved: p.include_removed });
+      const height = departments.treeHeight(forest);
+      if (height > departments.MAX_NESTED_TREE_DEPTH) {
+        // Cannot be serialised nested; say how to get it instead of failing deep in JSON.stringify.
+        throw AppError.badInput(
+          `The department tree is ${height} levels deep; departments.tree nests at most ${departments.MAX_NESTED_TREE_DEPTH}: pass max_depth, or read it flat with departments.list (parent_id) or GraphQL departmentTree`,
+          [{ field: 'max_depth', message: `required for trees deeper than ${departments.MAX_NESTED_TREE_DEPTH} levels` }],
+        );
+      }
+      return snake(forest);
     },
   }));
 
