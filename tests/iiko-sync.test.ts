@@ -9,7 +9,7 @@ import { buildHierarchy, HierarchyError } from '../src/integrations/iiko/hierarc
 import { firstDay } from '../src/integrations/iiko/sync';
 import { loadConfig } from '../src/config';
 import {
-  generateDepartments, generateSales, startIikoSimulator, type IikoSimData, type IikoSimulator, type SalesGenerator,
+  generateDepartments, generateSales, IIKO_REAL_LATENCY_MS, startIikoSimulator, type IikoSimData, type IikoSimulator, type SalesGenerator,
 } from '../src/integrations/iiko/simulator';
 import type { RawDepartment } from '../src/integrations/iiko/xml';
 import { DB_KINDS } from './helpers/db';
@@ -493,6 +493,32 @@ describe.each(DB_KINDS)('iiko sync on %s', (db) => {
       expect(resumed.counters.days_total).toBe(daysOf(cursor, 31).indexOf('2025-04-30'));
     } finally {
       second.setOptions({ latencyScale: 0 });
+    }
+  });
+
+  it('sales: a cancel drops the day report in flight at once, logs out, and checkpoints nothing', async () => {
+    await syncDepartments(s, 'second');
+    second.setOptions({ latencyScale: 1, latencyMs: { olap: 20_000 } }); // a report that takes 20 s upstream
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      const before = second.stats();
+      const started = (await call(s, 'iiko.import_sales', { from: '2025-05-01', to: '2025-05-03', server: 'second', resume: false })).result;
+      // Logged in (300 ms), then the first day's report is requested at once; let it get there.
+      for (let i = 0; i < 500 && second.stats().liveTokens === 0; i++) await sleep(10);
+      expect(second.stats().liveTokens).toBe(1);
+      await sleep(150);
+      const t0 = Date.now();
+      expect((await call(s, 'sync.cancel', { run_id: started.run_id })).result.status).toBe('cancelled');
+      for (let i = 0; i < 300 && s.companion.services.jobs.size > 0; i++) await sleep(10);
+      expect(s.companion.services.jobs.size).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(2_000); // not the 20 s the report would have taken
+      expect(second.stats().logouts).toBe(before.logouts + 1); // the seat is given back (afterEach checks it too)
+      expect(second.stats().olapRequests).toBe(before.olapRequests); // the report was never answered
+      const run = (await call(s, 'sync.status', { run_id: started.run_id })).result;
+      expect(run).toMatchObject({ status: 'cancelled', counters: { days_imported: 0 } });
+      expect(await s.companion.db('syncCheckpoints').where({ kind: 'iiko.sales', target: 'second:2025-05-01..2025-05-03' }).first()).toBeUndefined();
+    } finally {
+      second.setOptions({ latencyScale: 0, latencyMs: { olap: IIKO_REAL_LATENCY_MS.olap } });
     }
   });
 

@@ -39,7 +39,8 @@ function hookable<A extends http.Agent>(agent: A): A & HookableAgent {
 }
 
 /** Why an HTTP exchange failed below the application: each client maps these to its own errors. */
-export type TransportFailureKind = 'timeout' | 'truncated' | 'too-large' | 'network';
+/** 'aborted': the caller's signal fired (a cancelled or stopping job); never worth a retry. */
+export type TransportFailureKind = 'timeout' | 'truncated' | 'too-large' | 'network' | 'aborted';
 
 export class TransportFailure extends Error {
   constructor(
@@ -66,6 +67,8 @@ export interface HttpExchange {
   timeoutMs: number;
   maxBytes: number;
   compress?: boolean;
+  /** Aborts the exchange (a job being cancelled or stopped): TransportFailure kind 'aborted'. */
+  signal?: AbortSignal;
 }
 
 export interface HttpAnswer {
@@ -90,13 +93,19 @@ export class HttpTransport {
   }
 
   async send(x: HttpExchange): Promise<HttpAnswer> {
+    if (x.signal?.aborted) throw new TransportFailure('aborted', 'request aborted before it was sent', 0, true);
     const controller = new AbortController();
-    /** Why we aborted: our timer, a body cut short, or a body over the cap. */
-    let abortedBy: 'timeout' | 'truncated' | 'too-large' | undefined;
+    /** Why we aborted: our timer, a body cut short, a body over the cap, or the caller. */
+    let abortedBy: 'timeout' | 'truncated' | 'too-large' | 'caller' | undefined;
     const timer = setTimeout(() => {
       abortedBy ??= 'timeout';
       controller.abort();
     }, x.timeoutMs);
+    const onCallerAbort = () => {
+      abortedBy ??= 'caller';
+      controller.abort();
+    };
+    x.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const watch: RequestHook = (req) =>
       req.once('response', (res: http.IncomingMessage) =>
         res.once('close', () => {
@@ -150,6 +159,7 @@ export class HttpTransport {
     } catch (e) {
       if (e instanceof TransportFailure) throw e;
       const err = e as { name?: string; code?: string; type?: string };
+      if (abortedBy === 'caller') throw new TransportFailure('aborted', 'request aborted', status, false, e);
       if (abortedBy === 'truncated') {
         throw new TransportFailure('truncated', 'truncated answer (the connection closed before the whole body arrived)', status, false, e);
       }
@@ -161,6 +171,7 @@ export class HttpTransport {
       throw new TransportFailure('network', `connection failed (${code})`, status, err.code !== undefined && NOT_SENT_CODES.has(err.code), e);
     } finally {
       clearTimeout(timer);
+      x.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

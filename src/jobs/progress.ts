@@ -88,6 +88,39 @@ export function stopChecker(ctx: ServiceContext, runId: number, signal: AbortSig
 }
 
 /**
+ * A signal that fires on shutdown (the job's signal) or when the run is cancelled (its status,
+ * set by any process; read every 250 ms like stopChecker), for requests that may run for
+ * minutes and should be dropped at once rather than awaited. `dispose()` stops the polling.
+ */
+export function cancelSignal(ctx: ServiceContext, runId: number, signal: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onStop = () => controller.abort(signal.reason ?? 'stopping');
+  if (signal.aborted) onStop();
+  else signal.addEventListener('abort', onStop, { once: true });
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling || controller.signal.aborted) return;
+    polling = true;
+    isCancelled(ctx, runId)
+      .then((cancelled) => {
+        if (cancelled) controller.abort('cancelled on request');
+      })
+      .catch(() => undefined) // a database hiccup: the next poll or stopChecker decides
+      .finally(() => {
+        polling = false;
+      });
+  }, 250);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearInterval(timer);
+      signal.removeEventListener('abort', onStop);
+    },
+  };
+}
+
+/**
  * Runs a job's body as its sync run: started, then finished as the outcome says — failed with
  * `failed`, else succeeded (with an optional note) — or cancelled / interrupted / failed when
  * the body throws. The one place a job's final status is decided.

@@ -74,8 +74,11 @@ export interface IikoServerConfig {
 export interface IikoSession {
   /** GET /corporation/departments: every item, in document order. */
   departments(): Promise<RawDepartment[]>;
-  /** One accounting day [day, day+1) of SALES, one row per (department, dish). */
-  sales(day: string): Promise<IikoSalesRow[]>;
+  /**
+   * One accounting day [day, day+1) of SALES, one row per (department, dish). `signal` aborts
+   * the report request (it may run for minutes upstream) with TransportFailure kind 'aborted'.
+   */
+  sales(day: string, opts?: { signal?: AbortSignal }): Promise<IikoSalesRow[]>;
 }
 
 export interface IikoSalesRow {
@@ -117,6 +120,8 @@ interface Call {
   json?: unknown;
   timeoutMs: number;
   maxBytes: number;
+  /** Aborts the request (and its retries): the job was cancelled or is stopping. */
+  signal?: AbortSignal;
 }
 
 const MAX_TOKEN_BYTES = 4096;
@@ -411,9 +416,10 @@ export class IikoClient {
     let status: number;
     let buf: Buffer;
     try {
-      ({ status, body: buf } = await this.http.send({ url: url.toString(), method: c.method, headers, body, timeoutMs: c.timeoutMs, maxBytes: c.maxBytes }));
+      ({ status, body: buf } = await this.http.send({ url: url.toString(), method: c.method, headers, body, timeoutMs: c.timeoutMs, maxBytes: c.maxBytes, signal: c.signal }));
     } catch (e) {
       if (!(e instanceof TransportFailure)) throw e;
+      if (e.kind === 'aborted') throw e; // the caller stopped: not a failure of the server, never retried
       if (e.kind === 'too-large') throw this.tooLarge(c, e.status, attempt, e.message);
       throw new Transient(fail(e.message, { status: e.status, kind: e.kind === 'timeout' ? 'timeout' : 'network' }), e.notSent ? 'no' : 'unknown');
     }
@@ -477,7 +483,7 @@ class Session implements IikoSession {
     }
   }
 
-  async sales(day: string): Promise<IikoSalesRow[]> {
+  async sales(day: string, opts: { signal?: AbortSignal } = {}): Promise<IikoSalesRow[]> {
     const name = this.client.name;
     if (!validDay(day)) throw new IikoError(name, 'sales', `iiko ${name} sales: ${JSON.stringify(day)} is not a YYYY-MM-DD day`, { kind: 'contract' });
     const cfg = this.client.config;
@@ -500,6 +506,7 @@ class Session implements IikoSession {
       json: request,
       timeoutMs: cfg.olapTimeoutMs,
       maxBytes: cfg.maxOlapBytes,
+      signal: opts.signal,
     }));
     const contract = (what: string) => new IikoError(name, 'sales', `iiko ${name} sales ${day}: unexpected answer: ${what}`, { status: 200, kind: 'contract' });
     let doc: unknown;

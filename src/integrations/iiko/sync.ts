@@ -15,7 +15,7 @@ import type { Knex } from 'knex';
 import { normalizeGuid } from '../../db/time';
 import type { Logger } from '../../logger';
 import type { ServiceContext } from '../../services/context';
-import { Cancelled, progressReporter, stopChecker } from '../../jobs/progress';
+import { Cancelled, cancelSignal, progressReporter, stopChecker } from '../../jobs/progress';
 import type { IikoClient, IikoSalesRow } from './client';
 import { buildHierarchy, HierarchyError } from './hierarchy';
 import * as store from './store';
@@ -213,6 +213,8 @@ export async function importSales(
   };
   const progress = progressReporter(ctx, runId, counters);
   const checkStop = stopChecker(ctx, runId, signal);
+  // A day's report may take minutes upstream: a cancel or a shutdown drops it at once.
+  const stop = cancelSignal(ctx, runId, signal);
   const failures: ServerFailure[] = [];
 
   // Plan first (checkpoints), so the run knows its total before the first request.
@@ -248,7 +250,7 @@ export async function importSales(
         // A prefetched day may fail while the previous one is written: mark it handled at once
         // (it is awaited later, which rethrows), so it is never an unhandled rejection.
         const fetchDay = (day: string) => {
-          const p = s.sales(day);
+          const p = s.sales(day, { signal: stop.signal });
           p.catch(() => undefined);
           return p;
         };
@@ -301,6 +303,8 @@ export async function importSales(
       await progress('server', { done: counters.days_imported, total, message: `${server}: ${imported} days imported` });
     } catch (e) {
       if (e instanceof Cancelled) throw e;
+      // The request was dropped because the run is stopping: that is the run's outcome, not this server's.
+      if (stop.signal.aborted) throw new Cancelled(String(stop.signal.reason ?? 'cancelled'));
       const error = `${current ? `day ${current}: ` : ''}${describeFailure(e)}`;
       logger.warn({ err: e, server, day: current }, 'iiko: sales import of a server failed; it resumes after its last imported day');
       failures.push({ server, error });
@@ -308,6 +312,10 @@ export async function importSales(
       await progress('server-failed', { done: counters.days_imported, total, message: `${server}: ${error}` });
     }
   };
-  await settleAll(plans.map(one));
+  try {
+    await settleAll(plans.map(one));
+  } finally {
+    stop.dispose();
+  }
   return { counters, failures };
 }

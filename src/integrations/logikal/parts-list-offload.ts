@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PartsListFile, PartsListParseOptions } from './client';
+import type { TransportFailureKind } from '../http-transport';
 
 export interface OffloadRequest {
   id: number;
@@ -44,7 +45,7 @@ export type OffloadAnswer =
   | {
       type: 'failure';
       id: number;
-      kind: 'timeout' | 'truncated' | 'too-large' | 'network';
+      kind: TransportFailureKind;
       message: string;
       status: number;
       notSent: boolean;
