@@ -150,6 +150,14 @@ export interface IikoServerEntry {
   url: string;
   login: string;
   password: string;
+  /**
+   * Behaviour no real server has confirmed yet (docs/iiko.md, "Not verified"), per server:
+   * <prefix>_AUTH_METHOD (POST|GET), <prefix>_EXCLUDE_DELETED (true|false),
+   * <prefix>_TOKEN_REUSE_MS. Unset: the client's defaults.
+   */
+  authMethod?: 'POST' | 'GET';
+  excludeDeleted?: boolean;
+  tokenReuseMs?: number;
 }
 
 export interface IikoConfig {
@@ -165,6 +173,28 @@ export interface IikoConfig {
 /** `iiko-main` → `IIKO_IIKO_MAIN`: the prefix of a server's own variables. */
 export function iikoEnvPrefix(name: string): string {
   return `IIKO_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+function parseIikoServerOptions(prefix: string, env: Record<string, string>, problems: string[]): Partial<IikoServerEntry> {
+  const out: Partial<IikoServerEntry> = {};
+  const auth = env[`${prefix}_AUTH_METHOD`];
+  if (auth !== undefined && auth !== '') {
+    if (auth.toUpperCase() === 'POST' || auth.toUpperCase() === 'GET') out.authMethod = auth.toUpperCase() as 'POST' | 'GET';
+    else problems.push(`  ${prefix}_AUTH_METHOD: must be POST or GET`);
+  }
+  const excl = env[`${prefix}_EXCLUDE_DELETED`];
+  if (excl !== undefined && excl !== '') {
+    if (/^(true|1|yes)$/i.test(excl)) out.excludeDeleted = true;
+    else if (/^(false|0|no)$/i.test(excl)) out.excludeDeleted = false;
+    else problems.push(`  ${prefix}_EXCLUDE_DELETED: must be true or false`);
+  }
+  const reuse = env[`${prefix}_TOKEN_REUSE_MS`];
+  if (reuse !== undefined && reuse !== '') {
+    const n = Number(reuse);
+    if (Number.isInteger(n) && n >= 0 && n <= 86_400_000) out.tokenReuseMs = n;
+    else problems.push(`  ${prefix}_TOKEN_REUSE_MS: must be a whole number of ms from 0 to 86400000`);
+  }
+  return out;
 }
 
 function parseIikoServers(list: string | undefined, env: Record<string, string>): IikoServerEntry[] {
@@ -192,7 +222,8 @@ function parseIikoServers(list: string | undefined, env: Record<string, string>)
     if (url && !z.string().url().safeParse(url).success) {
       problems.push(`  ${prefix}_URL: must be a URL like https://name.iiko.it/resto`);
     }
-    if (url && login && password) servers.push({ name, url, login, password });
+    const optional = parseIikoServerOptions(prefix, env, problems);
+    if (url && login && password) servers.push({ name, url, login, password, ...optional });
   }
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   return servers;

@@ -8,6 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildHierarchy, HierarchyError } from '../src/integrations/iiko/hierarchy';
 import { firstDay } from '../src/integrations/iiko/sync';
 import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { createIikoClients } from '../src/services/iiko';
 import {
   generateDepartments, generateSales, IIKO_REAL_LATENCY_MS, startIikoSimulator, type IikoSimData, type IikoSimulator, type SalesGenerator,
 } from '../src/integrations/iiko/simulator';
@@ -543,6 +545,23 @@ describe('iiko configuration', () => {
     expect(c.iiko).toMatchObject({ salesRepullDays: 3, timeoutMs: 30_000, olapTimeoutMs: 120_000 });
     expect(loadConfig(base).iiko.servers).toEqual([]);
     expect(loadConfig(base).iiko.salesRepullDays).toBe(2);
+  });
+  it('reads the unverified behaviour per server (login method, deleted-lines filter, token reuse) and hands it to the client', () => {
+    const server = { IIKO_SERVERS: 'main,old', IIKO_MAIN_URL: 'https://m.iiko.it/resto', IIKO_MAIN_LOGIN: 'a', IIKO_MAIN_PASSWORD: 'b', IIKO_OLD_URL: 'http://10.0.0.9:8080/resto', IIKO_OLD_LOGIN: 'c', IIKO_OLD_PASSWORD: 'd' };
+    const c = loadConfig({ ...base, ...server, IIKO_OLD_AUTH_METHOD: 'get', IIKO_OLD_EXCLUDE_DELETED: 'false', IIKO_OLD_TOKEN_REUSE_MS: '0' });
+    expect(c.iiko.servers[0]).not.toHaveProperty('authMethod');
+    expect(c.iiko.servers[1]).toMatchObject({ authMethod: 'GET', excludeDeleted: false, tokenReuseMs: 0 });
+    const [main, old] = createIikoClients(c.iiko, createLogger('silent'));
+    try {
+      expect(main!.config).toMatchObject({ authMethod: 'POST', excludeDeleted: true, tokenReuseMs: 20 * 60_000 });
+      expect(old!.config).toMatchObject({ authMethod: 'GET', excludeDeleted: false, tokenReuseMs: 0 });
+    } finally {
+      main!.close();
+      old!.close();
+    }
+    expect(() => loadConfig({ ...base, ...server, IIKO_OLD_AUTH_METHOD: 'PUT' })).toThrow(/IIKO_OLD_AUTH_METHOD: must be POST or GET/);
+    expect(() => loadConfig({ ...base, ...server, IIKO_MAIN_EXCLUDE_DELETED: 'maybe' })).toThrow(/IIKO_MAIN_EXCLUDE_DELETED: must be true or false/);
+    expect(() => loadConfig({ ...base, ...server, IIKO_MAIN_TOKEN_REUSE_MS: '-5' })).toThrow(/IIKO_MAIN_TOKEN_REUSE_MS/);
   });
   it('names each missing or bad variable', () => {
     expect(() => loadConfig({ ...base, IIKO_SERVERS: 'main', IIKO_MAIN_URL: 'https://x', IIKO_MAIN_LOGIN: 'a' })).toThrow(/IIKO_MAIN_PASSWORD: required/);

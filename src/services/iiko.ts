@@ -26,6 +26,7 @@ export function createIikoClients(config: IikoConfig, logger: Logger): IikoClien
         {
           name: s.name, baseUrl: s.url, login: s.login, password: s.password,
           timeoutMs: config.timeoutMs, olapTimeoutMs: config.olapTimeoutMs, retries: config.retries,
+          authMethod: s.authMethod, excludeDeleted: s.excludeDeleted, tokenReuseMs: s.tokenReuseMs,
         },
         { logger: logger.child({ integration: 'iiko', server: s.name }) },
       ),
