@@ -48,9 +48,19 @@ describe.each(DB_KINDS)('a %s department chain 5,000 levels deep', (db) => {
     for (let n = nested.result[0]; n.children.length; n = n.children[0]) depth++;
     expect(depth).toBe(100);
 
+    // The limit itself: exactly MAX_NESTED_TREE_DEPTH levels nest; one more is refused, naming max_depth.
+    const deepest = (await rpc(s.url, s.adminKey, { jsonrpc: '2.0', id: 4, method: 'departments.tree', params: { max_depth: MAX_NESTED_TREE_DEPTH } })).body;
+    expect(deepest.error).toBeUndefined();
+    depth = 0;
+    for (let n = deepest.result[0]; n.children.length; n = n.children[0]) depth++;
+    expect(depth).toBe(MAX_NESTED_TREE_DEPTH);
+    const over = (await rpc(s.url, s.adminKey, { jsonrpc: '2.0', id: 5, method: 'departments.tree', params: { max_depth: MAX_NESTED_TREE_DEPTH + 1 } })).body;
+    expect(over.error.code).toBe(-32602);
+    expect(JSON.stringify(over.error.data)).toContain('max_depth');
+
     const whole = (await rpc(s.url, s.adminKey, { jsonrpc: '2.0', id: 2, method: 'departments.tree', params: {} })).body;
     expect(whole.error.code).toBe(-32602);
-    expect(whole.error.message).toMatch(new RegExp(`${DEPTH - 1} levels deep.*at most ${MAX_NESTED_TREE_DEPTH}.*departments\\.list`));
+    expect(whole.error.message).toMatch(new RegExp(`${DEPTH - 1} levels deep.*at most ${MAX_NESTED_TREE_DEPTH}: pass max_depth \\(at most ${MAX_NESTED_TREE_DEPTH}\\).*departments\\.list`));
     expect(whole.error.data.problems[0].field).toBe('max_depth');
     // The server is fine afterwards.
     expect((await rpc(s.url, s.adminKey, { jsonrpc: '2.0', id: 3, method: 'departments.list', params: { first: 1 } })).body.result.items).toHaveLength(1);

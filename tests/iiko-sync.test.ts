@@ -498,29 +498,63 @@ describe.each(DB_KINDS)('iiko sync on %s', (db) => {
     }
   });
 
+  /**
+   * Starts an import of `second` whose first day's report takes 20 s upstream, and resolves
+   * once that report request has reached the simulator (logged in, request in flight).
+   */
+  async function reportInFlight(srv: TestServer, range: { from: string; to: string }): Promise<{ runId: number; target: string }> {
+    second.setOptions({ latencyScale: 1, latencyMs: { olap: 20_000 } });
+    const olapBefore = second.stats().requests['olap'] ?? 0;
+    const started = (await call(srv, 'iiko.import_sales', { ...range, server: 'second', resume: false })).result;
+    for (let i = 0; i < 500 && (second.stats().requests['olap'] ?? 0) === olapBefore; i++) await sleep(10);
+    expect(second.stats().requests['olap']).toBe(olapBefore + 1);
+    expect(second.stats().liveTokens).toBe(1);
+    return { runId: started.run_id, target: `second:${range.from}..${range.to}` };
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const resetLatency = () => second.setOptions({ latencyScale: 0, latencyMs: { olap: IIKO_REAL_LATENCY_MS.olap } });
+
   it('sales: a cancel drops the day report in flight at once, logs out, and checkpoints nothing', async () => {
     await syncDepartments(s, 'second');
-    second.setOptions({ latencyScale: 1, latencyMs: { olap: 20_000 } }); // a report that takes 20 s upstream
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     try {
       const before = second.stats();
-      const started = (await call(s, 'iiko.import_sales', { from: '2025-05-01', to: '2025-05-03', server: 'second', resume: false })).result;
-      // Logged in (300 ms), then the first day's report is requested at once; let it get there.
-      for (let i = 0; i < 500 && second.stats().liveTokens === 0; i++) await sleep(10);
-      expect(second.stats().liveTokens).toBe(1);
-      await sleep(150);
+      const { runId, target } = await reportInFlight(s, { from: '2025-05-01', to: '2025-05-03' });
       const t0 = Date.now();
-      expect((await call(s, 'sync.cancel', { run_id: started.run_id })).result.status).toBe('cancelled');
+      expect((await call(s, 'sync.cancel', { run_id: runId })).result.status).toBe('cancelled');
       for (let i = 0; i < 300 && s.companion.services.jobs.size > 0; i++) await sleep(10);
       expect(s.companion.services.jobs.size).toBe(0);
       expect(Date.now() - t0).toBeLessThan(2_000); // not the 20 s the report would have taken
-      expect(second.stats().logouts).toBe(before.logouts + 1); // the seat is given back (afterEach checks it too)
+      expect(second.stats()).toMatchObject({ liveTokens: 0, logouts: before.logouts + 1 }); // the seat is given back
       expect(second.stats().olapRequests).toBe(before.olapRequests); // the report was never answered
-      const run = (await call(s, 'sync.status', { run_id: started.run_id })).result;
+      const run = (await call(s, 'sync.status', { run_id: runId })).result;
       expect(run).toMatchObject({ status: 'cancelled', counters: { days_imported: 0 } });
-      expect(await s.companion.db('syncCheckpoints').where({ kind: 'iiko.sales', target: 'second:2025-05-01..2025-05-03' }).first()).toBeUndefined();
+      expect(await s.companion.db('syncCheckpoints').where({ kind: 'iiko.sales', target }).first()).toBeUndefined();
     } finally {
-      second.setOptions({ latencyScale: 0, latencyMs: { olap: IIKO_REAL_LATENCY_MS.olap } });
+      resetLatency();
+    }
+  });
+
+  it('sales: a graceful stop (SIGINT / SIGTERM) drops the day report in flight, logs out, and marks the run interrupted', async () => {
+    // A companion of its own: after jobs.stop() a runner accepts no new jobs.
+    const own = await startTestServer({
+      db,
+      seed: false,
+      env: { IIKO_SERVERS: 'second', IIKO_SECOND_URL: second.url, IIKO_SECOND_LOGIN: SECOND_LOGIN.login, IIKO_SECOND_PASSWORD: SECOND_LOGIN.password },
+    });
+    try {
+      const before = second.stats();
+      const { runId, target } = await reportInFlight(own, { from: '2025-05-01', to: '2025-05-03' });
+      const t0 = Date.now();
+      await own.companion.services.jobs.stop(10_000); // what the CLI and `serve` do on a signal
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      expect(own.companion.services.jobs.size).toBe(0);
+      expect(second.stats()).toMatchObject({ liveTokens: 0, logouts: before.logouts + 1, olapRequests: before.olapRequests });
+      const run = (await call(own, 'sync.status', { run_id: runId })).result;
+      expect(run).toMatchObject({ status: 'interrupted', error: 'shutting down', counters: { days_imported: 0 } });
+      expect(await own.companion.db('syncCheckpoints').where({ kind: 'iiko.sales', target }).first()).toBeUndefined();
+    } finally {
+      resetLatency();
+      await own.close();
     }
   });
 

@@ -202,6 +202,25 @@ export interface RetryPolicy {
   /** Log fields naming the call, e.g. { server, op }. */
   context: Record<string, unknown>;
   onRetry?: () => void;
+  /** Ends a back-off early (a job cancelled or stopping): TransportFailure kind 'aborted'. */
+  signal?: AbortSignal;
+}
+
+/** Waits `ms`, or less when `signal` fires (then throws TransportFailure 'aborted'). */
+async function backOff(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return new Promise((r) => setTimeout(r, ms));
+  if (signal.aborted) throw new TransportFailure('aborted', 'request aborted during a retry back-off', 0, true);
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new TransportFailure('aborted', 'request aborted during a retry back-off', 0, true));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Runs `attempt(n)` until it succeeds, throws something else than a Transient, or the policy says stop. */
@@ -225,7 +244,7 @@ export async function withRetries<T, E extends Error & { kind?: string; status?:
       const wait = Math.random() * Math.min(60_000, policy.baseMs * 2 ** (n - 1));
       policy.onRetry?.();
       policy.logger?.warn({ ...policy.context, attempt: n, kind: err.kind, status: err.status, waitMs: Math.round(wait) }, `request failed, retrying: ${err.message}`);
-      await new Promise((r) => setTimeout(r, wait));
+      await backOff(wait, policy.signal);
     }
   }
 }

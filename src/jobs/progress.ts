@@ -76,48 +76,64 @@ export function progressReporter(ctx: ServiceContext, runId: number, counters: o
   return report;
 }
 
-/** Throws Cancelled on shutdown or cancel; reads the run's status at most every 250 ms. */
-export function stopChecker(ctx: ServiceContext, runId: number, signal: AbortSignal): () => Promise<void> {
-  let lastCheck = 0;
-  return async () => {
-    if (signal.aborted) throw new Cancelled(String(signal.reason ?? 'aborted'));
-    if (Date.now() - lastCheck < 250) return;
-    lastCheck = Date.now();
-    if (await isCancelled(ctx, runId)) throw new Cancelled('cancelled on request');
-  };
-}
+/** How often a job reads its run's status to notice a cancel from another request or process (ms). */
+const CANCEL_POLL_MS = 250;
 
 /**
- * A signal that fires on shutdown (the job's signal) or when the run is cancelled (its status,
- * set by any process; read every 250 ms like stopChecker), for requests that may run for
- * minutes and should be dropped at once rather than awaited. `dispose()` stops the polling.
+ * A job's one way to notice that it must stop: a shutdown (the job's AbortSignal) or a cancel
+ * (the run's status, set by any process). Call it between steps; it throws Cancelled.
  */
-export function cancelSignal(ctx: ServiceContext, runId: number, signal: AbortSignal): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onStop = () => controller.abort(signal.reason ?? 'stopping');
-  if (signal.aborted) onStop();
-  else signal.addEventListener('abort', onStop, { once: true });
-  let polling = false;
-  const timer = setInterval(() => {
-    if (polling || controller.signal.aborted) return;
-    polling = true;
-    isCancelled(ctx, runId)
-      .then((cancelled) => {
-        if (cancelled) controller.abort('cancelled on request');
-      })
-      .catch(() => undefined) // a database hiccup: the next poll or stopChecker decides
-      .finally(() => {
-        polling = false;
-      });
-  }, 250);
-  timer.unref();
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearInterval(timer);
-      signal.removeEventListener('abort', onStop);
-    },
+export interface StopCheck {
+  (): Promise<void>;
+  /**
+   * For requests that may run for minutes (an iiko OLAP report), which must be dropped rather
+   * than awaited: a signal that fires on the same shutdown or cancel. Nothing calls the check
+   * while such a request is awaited, so from the first watch() the run's status is also read in
+   * the background, at the same pace, until dispose().
+   */
+  watch(): AbortSignal;
+  /** Stops the background reads (a no-op without watch()); call it when the job's work ends. */
+  dispose(): void;
+}
+
+export function stopChecker(ctx: ServiceContext, runId: number, signal: AbortSignal): StopCheck {
+  const stopped = new AbortController();
+  const onShutdown = () => stopped.abort(String(signal.reason ?? 'aborted'));
+  if (signal.aborted) onShutdown();
+  else signal.addEventListener('abort', onShutdown, { once: true });
+  let lastRead = 0;
+  /** Reads the run's status unless it was read in the last CANCEL_POLL_MS; a cancel fires `stopped`. */
+  const read = async () => {
+    if (stopped.signal.aborted || Date.now() - lastRead < CANCEL_POLL_MS) return;
+    lastRead = Date.now();
+    if (await isCancelled(ctx, runId)) stopped.abort('cancelled on request');
   };
+  const check = (async () => {
+    await read();
+    if (stopped.signal.aborted) throw new Cancelled(String(stopped.signal.reason));
+  }) as StopCheck;
+  let timer: NodeJS.Timeout | null = null;
+  let reading = false;
+  check.watch = () => {
+    if (!timer && !stopped.signal.aborted) {
+      timer = setInterval(() => {
+        if (reading) return; // a slow database: never pile reads up
+        reading = true;
+        read()
+          .catch(() => undefined) // a database hiccup: the next read (or the job's own check) decides
+          .finally(() => (reading = false));
+      }, CANCEL_POLL_MS);
+      timer.unref();
+    }
+    return stopped.signal;
+  };
+  check.dispose = () => {
+    if (timer) clearInterval(timer);
+    timer = null;
+    signal.removeEventListener('abort', onShutdown);
+  };
+  stopped.signal.addEventListener('abort', () => check.dispose(), { once: true });
+  return check;
 }
 
 /**

@@ -55,9 +55,10 @@ export interface DepartmentNode {
 }
 
 /**
- * Nesting a transport can serialise: JSON.stringify (and graphql-js) recurse once per level and
- * overflow the stack somewhere between 1,000 and 3,000 nested levels on Node 20. Nested answers
- * (JSON-RPC departments.tree) stop here; flat ones (GraphQL departmentTree) have no limit.
+ * Deepest nesting a nested answer (JSON-RPC departments.tree) may have. Its snake_case copy and
+ * JSON.stringify recurse once per level: on Node 20 with the default stack they overflow at about
+ * 1,450 levels together (2,090 for JSON.stringify alone), so 500 leaves a margin for a deeper
+ * caller stack. Flat answers (GraphQL departmentTree: depth + parentId) have no limit.
  */
 export const MAX_NESTED_TREE_DEPTH = 500;
 

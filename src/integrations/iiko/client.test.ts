@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../logger';
+import { TransportFailure } from '../http-transport';
 import {
   IikoAuthError,
   IikoClient,
@@ -187,6 +188,30 @@ describe('IikoClient: retries', () => {
     expect(await client.session((s) => s.departments())).toHaveLength(DEPARTMENTS.length);
     expect(client.stats().retries).toBe(4);
     expect(sim.stats().liveTokens).toBe(0);
+  });
+
+  it('a signal drops a sales report in flight, or its retry back-off, at once; the session still logs out', async () => {
+    const { sim, client } = await setup({}, { retryBaseMs: 30_000, olapTimeoutMs: 60_000 });
+    // In flight: the report never answers (the fault holds the socket).
+    sim.setFaults({ timeout: { op: 'olap' } });
+    const inFlight = new AbortController();
+    setTimeout(() => inFlight.abort(), 200);
+    let t0 = Date.now();
+    const a = await rejection(client.session((s) => s.sales('2026-01-20', { signal: inFlight.signal })));
+    expect(a).toBeInstanceOf(TransportFailure);
+    expect((a as unknown as TransportFailure).kind).toBe('aborted');
+    expect(Date.now() - t0).toBeLessThan(1_500);
+    // Backing off: 503, then a wait of up to 30 s (full jitter) before the retry.
+    sim.setFaults({ status5xx: { op: 'olap', status: 503 } });
+    const backingOff = new AbortController();
+    setTimeout(() => backingOff.abort(), 300);
+    t0 = Date.now();
+    const b = await rejection(client.session((s) => s.sales('2026-01-20', { signal: backingOff.signal })));
+    expect((b as unknown as TransportFailure).kind).toBe('aborted');
+    expect(Date.now() - t0).toBeLessThan(1_500);
+    expect(client.stats().retries).toBeGreaterThanOrEqual(1);
+    expect(sim.stats().liveTokens).toBe(0);
+    expect(sim.stats().logouts).toBe(2);
   });
 
   it('gives up after `retries` with the last error (kind http, status 503)', async () => {

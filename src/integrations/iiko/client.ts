@@ -390,7 +390,7 @@ export class IikoClient {
   /** One operation with the retry policy; resolves with a 2xx body. */
   private async call(c: Call): Promise<{ status: number; buf: Buffer }> {
     return withRetries<{ status: number; buf: Buffer }, IikoError>(
-      { retries: this.cfg.retries, baseMs: this.cfg.retryBaseMs, isLogin: c.op === 'login', logger: this.logger, context: { server: this.name, op: c.op }, onRetry: () => this.counters.retries++ },
+      { retries: this.cfg.retries, baseMs: this.cfg.retryBaseMs, isLogin: c.op === 'login', logger: this.logger, context: { server: this.name, op: c.op }, onRetry: () => this.counters.retries++, signal: c.signal },
       (attempt) => this.once(c, attempt),
     );
   }

@@ -15,7 +15,7 @@ import type { Knex } from 'knex';
 import { normalizeGuid } from '../../db/time';
 import type { Logger } from '../../logger';
 import type { ServiceContext } from '../../services/context';
-import { Cancelled, cancelSignal, progressReporter, stopChecker } from '../../jobs/progress';
+import { Cancelled, progressReporter, stopChecker } from '../../jobs/progress';
 import type { IikoClient, IikoSalesRow } from './client';
 import { buildHierarchy, HierarchyError } from './hierarchy';
 import * as store from './store';
@@ -213,8 +213,6 @@ export async function importSales(
   };
   const progress = progressReporter(ctx, runId, counters);
   const checkStop = stopChecker(ctx, runId, signal);
-  // A day's report may take minutes upstream: a cancel or a shutdown drops it at once.
-  const stop = cancelSignal(ctx, runId, signal);
   const failures: ServerFailure[] = [];
 
   // Plan first (checkpoints), so the run knows its total before the first request.
@@ -234,6 +232,9 @@ export async function importSales(
     message: plans.map((p) => `${p.client.name}: ${p.days.length ? `${p.days[0]}..${range.to}` : 'nothing to import'}`).join(', '),
   });
 
+  // A day's report may take minutes upstream: a cancel or a shutdown drops the request in flight
+  // at once. Taken here, right before the try that disposes of it (watch() reads in the background).
+  const stopSignal = checkStop.watch();
   const one = async ({ client, target, days }: (typeof plans)[number]) => {
     const server = client.name;
     if (!days.length) {
@@ -250,7 +251,7 @@ export async function importSales(
         // A prefetched day may fail while the previous one is written: mark it handled at once
         // (it is awaited later, which rethrows), so it is never an unhandled rejection.
         const fetchDay = (day: string) => {
-          const p = s.sales(day, { signal: stop.signal });
+          const p = s.sales(day, { signal: stopSignal });
           p.catch(() => undefined);
           return p;
         };
@@ -304,7 +305,7 @@ export async function importSales(
     } catch (e) {
       if (e instanceof Cancelled) throw e;
       // The request was dropped because the run is stopping: that is the run's outcome, not this server's.
-      if (stop.signal.aborted) throw new Cancelled(String(stop.signal.reason ?? 'cancelled'));
+      if (stopSignal.aborted) throw new Cancelled(String(stopSignal.reason));
       const error = `${current ? `day ${current}: ` : ''}${describeFailure(e)}`;
       logger.warn({ err: e, server, day: current }, 'iiko: sales import of a server failed; it resumes after its last imported day');
       failures.push({ server, error });
@@ -315,7 +316,7 @@ export async function importSales(
   try {
     await settleAll(plans.map(one));
   } finally {
-    stop.dispose();
+    checkStop.dispose();
   }
   return { counters, failures };
 }

@@ -172,7 +172,8 @@ export function createMethodRegistry(info: { title: string; version: string }): 
     scope: 'read',
     params: z.object({
       source_server: z.string().optional().describe('Only this configured iiko server'),
-      max_depth: z.number().int().min(0).max(100).optional().describe('0 = roots only'),
+      // One limit: the deepest nesting an answer can carry (services/departments.ts says why).
+      max_depth: z.number().int().min(0).max(departments.MAX_NESTED_TREE_DEPTH).optional().describe(`0 = roots only; at most ${departments.MAX_NESTED_TREE_DEPTH}`),
       types: z.array(z.string()).optional().describe('Keep nodes of these types (and the ancestors leading to them)'),
       include_removed: z.boolean().default(false).describe('Also departments that disappeared upstream'),
     }),
@@ -183,7 +184,7 @@ export function createMethodRegistry(info: { title: string; version: string }): 
       if (height > departments.MAX_NESTED_TREE_DEPTH) {
         // Cannot be serialised nested; say how to get it instead of failing deep in JSON.stringify.
         throw AppError.badInput(
-          `The department tree is ${height} levels deep; departments.tree nests at most ${departments.MAX_NESTED_TREE_DEPTH}: pass max_depth, or read it flat with departments.list (parent_id) or GraphQL departmentTree`,
+          `The department tree is ${height} levels deep; departments.tree nests at most ${departments.MAX_NESTED_TREE_DEPTH}: pass max_depth (at most ${departments.MAX_NESTED_TREE_DEPTH}), or read it flat with departments.list (parent_id) or GraphQL departmentTree`,
           [{ field: 'max_depth', message: `required for trees deeper than ${departments.MAX_NESTED_TREE_DEPTH} levels` }],
         );
       }
