@@ -20,25 +20,24 @@ import { DB_KINDS, makeTestDb } from './helpers/db';
 const RECEIPTS = 150;
 const KILLS = 20;
 
-// Both databases: SQLite (WAL, synchronous=FULL) on the embedded default, PostgreSQL in production.
-describe.each(DB_KINDS)('receipts survive SIGKILL (%s, real pty)', (kind) => {
-  let pty: PtyPair | null = null;
-  let attachment: SerialAttachment | null = null;
-  let db: Knex | null = null;
-  const testDb = makeTestDb(kind);
+// Both databases side by side (each run has its own pty, emulator, server and database):
+// SQLite (WAL, synchronous=FULL) on the embedded default, PostgreSQL in production.
+describe('receipts survive SIGKILL (real pty)', () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
-    await db?.destroy();
-    await attachment?.close();
-    await pty?.close();
-    await testDb.drop();
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
   });
 
-  it(`every accepted receipt is fiscalised exactly once after ${KILLS} kills`, async () => {
+  it.concurrent.each(DB_KINDS)(`%s: every accepted receipt is fiscalised exactly once after ${KILLS} kills`, async (kind) => {
+    const testDb = makeTestDb(kind);
+    cleanups.push(() => testDb.drop());
     const rng = new Rng('crash-test');
-    pty = await openPtyPair();
+    const pty: PtyPair = await openPtyPair();
+    cleanups.push(() => pty.close());
     // A printer that takes ~100 ms a receipt, so kills land mid-receipt.
     const emu = new ShtrihEmulator({ fnSerial: '9999078900000777', lastFiscalDocumentNumber: 500, shiftNumber: 3, shiftOpen: true, timing: { commandMs: 2, itemMs: 15, closeMs: 60 } });
-    attachment = await attachEmulatorToSerial(emu, pty.devicePath);
+    const attachment: SerialAttachment = await attachEmulatorToSerial(emu, pty.devicePath);
+    cleanups.push(() => attachment.close());
     const env = {
       ...testDb.env, LOG_LEVEL: 'warn',
       KKT_PORT: pty.hostPath, KKT_TIMEOUT_SCALE: '0.2', KKT_BREAKER_OPEN_MS: '100', KKT_OPERATOR_RETRY_MS: '100',
@@ -50,9 +49,10 @@ describe.each(DB_KINDS)('receipts survive SIGKILL (%s, real pty)', (kind) => {
 
     let server = await startServe([], env);
     // A second connection, as an operator's query tool would have: it sees only committed rows.
-    db = createKnex({ ...testDb.config, poolMax: 1 });
+    const db: Knex = createKnex({ ...testDb.config, poolMax: 1 });
+    cleanups.push(() => db.destroy());
     const count = async (statuses: string[]) =>
-      Number(((await db!('receipts').whereIn('status', statuses).count({ n: '*' })) as Array<{ n: number | string }>)[0].n);
+      Number(((await db('receipts').whereIn('status', statuses).count({ n: '*' })) as Array<{ n: number | string }>)[0].n);
 
     // The client: submits every receipt until it has an answer, a few at a time, paced.
     const pending = Array.from({ length: RECEIPTS }, (_, i) => ({ i, uuid: randomUUID() }));
