@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toMicro } from '../src/services/receipt-input';
 import { DB_KINDS } from './helpers/db';
 import { gql, rpc, startTestServer, type TestServer } from './helpers/server';
 
@@ -165,5 +166,20 @@ describe.each(DB_KINDS)('receipt intake on %s', (db) => {
     expect(st.result).toMatchObject({ configured: false, state: 'not_configured' });
     expect(st.result.queue.queued).toBeGreaterThan(0);
     expect((await call('kkt.close_shift', {})).error.code).toBe(-32050);
+  });
+});
+
+describe('quantities: at most 6 decimals, whatever binary noise the number carries', () => {
+  it('accepts what a caller typed and refuses a 7th decimal', () => {
+    expect(toMicro(8192.2)).toBe(8_192_200_000); // toFixed(12) showed noise here: was refused
+    expect(toMicro(9999.123456)).toBe(9_999_123_456);
+    expect(toMicro(99999)).toBe(99_999_000_000); // the ceiling
+    expect(toMicro(0.1 + 0.2)).toBe(300_000);
+    expect(toMicro(0.35)).toBe(350_000);
+    expect(toMicro(0.000001)).toBe(1);
+    expect(toMicro(1.1234567)).toBeNull();
+    expect(toMicro(0.0000005)).toBeNull();
+    expect(toMicro(100_000)).toBeNull(); // above the ceiling
+    expect(toMicro(0)).toBeNull();
   });
 });

@@ -113,10 +113,12 @@ function isMoney(v: unknown): v is number {
 /** 0.35 → 350000; null when the number has more than 6 decimals or is out of range. */
 export function toMicro(quantity: number): number | null {
   if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity <= 0) return null;
-  // Decimal places as the caller wrote them (toFixed(12) absorbs binary noise like 0.30000000000000004).
-  const decimals = (quantity.toFixed(12).replace(/0+$/, '').split('.')[1] ?? '').length;
-  if (decimals > 6) return null;
-  const micro = Math.round(quantity * 1_000_000);
+  // At most 6 decimals: quantity × 10⁶ must be a whole number but for binary noise (0.1 + 0.2,
+  // 8192.2 × 10⁶ = 8192200000.000001). The noise is far below 10⁻³ up to the ceiling (10⁵),
+  // while a 7th decimal leaves at least 0.1.
+  const scaled = quantity * 1_000_000;
+  const micro = Math.round(scaled);
+  if (Math.abs(scaled - micro) > 1e-3) return null;
   // 6 bytes on the wire; a practical ceiling far below it keeps line amounts within 5 bytes too.
   if (micro < 1 || micro > 99_999_000_000) return null;
   return micro;
