@@ -9,6 +9,7 @@
 
 import os
 import pathlib
+import socket
 import sys
 
 import pytest
@@ -65,3 +66,13 @@ def configured_env(env, companion_url, companion_api_key):
     params.set_param("odoo_companion.api_key", companion_api_key)
     params.set_param("odoo_companion.timeout", "20")
     return env
+
+
+@pytest.fixture
+def dead_url():
+    """A middleware URL nothing listens on (connection refused at once)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return "http://127.0.0.1:%d" % port

@@ -124,16 +124,8 @@ def test_read_only_key_is_forbidden_to_cancel(companion_url, companion_readonly_
     assert error.data["requiredScope"] == "sync"
 
 
-def _closed_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
-def test_connection_refused_is_unavailable():
-    client = CompanionClient("http://127.0.0.1:%d" % _closed_port(), "some-key", timeout=(2, 2))
+def test_connection_refused_is_unavailable(dead_url):
+    client = CompanionClient(dead_url, "some-key", timeout=(2, 2))
     started = time.monotonic()
     with pytest.raises(CompanionUnavailable) as info:
         client.call("projects.list")
@@ -160,7 +152,7 @@ def test_read_timeout_is_unavailable():
         silent.close()
 
 
-def test_api_key_is_never_logged_or_shown(companion_url, companion_api_key, caplog):
+def test_api_key_is_never_logged_or_shown(companion_url, companion_api_key, caplog, dead_url):
     caplog.set_level(logging.DEBUG)
     secret = "oc_1234567890_very-secret-value"
     errors = []
@@ -171,7 +163,7 @@ def test_api_key_is_never_logged_or_shown(companion_url, companion_api_key, capl
         except CompanionError as error:
             errors.append(error)
         assert companion_api_key not in repr(good)
-    for url in (companion_url, "http://127.0.0.1:%d" % _closed_port()):
+    for url in (companion_url, dead_url):
         bad = CompanionClient(url, secret, timeout=(2, 2))
         try:
             bad.call("projects.list")

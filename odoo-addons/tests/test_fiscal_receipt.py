@@ -1,7 +1,6 @@
 """Fiscal receipts from Odoo through the REAL middleware and its cash register (an emulator in
 the test server): submit, idempotency, refused input, an unreachable middleware, the cron."""
 
-import socket
 import time
 import uuid
 
@@ -34,14 +33,6 @@ def wait_fiscalised(receipt, seconds=15):
         time.sleep(0.1)
         receipt.env["companion.fiscal.receipt"]._cron_sync_receipts()
     return receipt
-
-
-def closed_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_amounts_are_rounded_half_up_to_kopecks():
@@ -106,9 +97,9 @@ def test_refused_input_names_the_field_and_keeps_nothing(configured_env):
     assert Receipt.search_count([]) == 0
 
 
-def test_unreachable_middleware_keeps_a_draft_that_the_cron_sends(configured_env, companion_url):
+def test_unreachable_middleware_keeps_a_draft_that_the_cron_sends(configured_env, companion_url, dead_url):
     params = configured_env["ir.config_parameter"]
-    params.set_param("odoo_companion.url", "http://127.0.0.1:%d" % closed_port())
+    params.set_param("odoo_companion.url", dead_url)
     Receipt = configured_env["companion.fiscal.receipt"]
     receipt = Receipt.submit_receipt(sale(reference="offline sale"))
     assert receipt.status == "draft" and receipt.receipt_id == 0
@@ -124,13 +115,13 @@ def test_unreachable_middleware_keeps_a_draft_that_the_cron_sends(configured_env
     assert receipt.status == "fiscalised"
 
 
-def test_cancel_and_retry_rules(configured_env):
+def test_cancel_and_retry_rules(configured_env, dead_url):
     params = configured_env["ir.config_parameter"]
     url = params.get_param("odoo_companion.url")
     Receipt = configured_env["companion.fiscal.receipt"]
 
     # A draft that never reached the middleware is cancelled locally (the middleware says not found).
-    params.set_param("odoo_companion.url", "http://127.0.0.1:%d" % closed_port())
+    params.set_param("odoo_companion.url", dead_url)
     draft = Receipt.submit_receipt(sale(reference="never sent"))
     params.set_param("odoo_companion.url", url)
     draft.action_cancel()
